@@ -1,0 +1,5 @@
+"""``python -m stagewise`` runs the command-line interface."""
+
+from stagewise.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``stagewise`` CLI, one module per area; none imports Qt."""
