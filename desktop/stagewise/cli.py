@@ -23,10 +23,12 @@ log = logging.getLogger("stagewise.cli")
 
 # One module per area; each defines ``register(subparsers) -> None``.
 COMMAND_MODULES = (
-    "practice",  # init, verify, change-passphrase, rotate-key, backup, restore, drill, users
+    "setup",  # init, users
+    "practice",  # verify, change-passphrase, rotate-key, backup, restore, drill, custodian
     "interchange",  # import, export
     "forms",  # forms list/check/show/fhir/print, score
-    "stages",  # interventions, metrics
+    "administrations",  # administer (headless), rescore
+    "stages",  # stage, interventions, metrics
     "notes",  # search
     "reports",  # report
     "demo",  # demo
