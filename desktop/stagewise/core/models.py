@@ -298,6 +298,10 @@ class RiskAlert(Base):
     """A flagged answer (e.g. PHQ-9 item 9 > 0) and the clinician's acknowledgement."""
 
     __tablename__ = "risk_alert"
+    __table_args__ = (
+        UniqueConstraint("administration_id", "flag", name="uq_risk_alert_administration_flag"),
+        Index("ix_risk_alert_open", "addressed_at", "client_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="RESTRICT"), index=True)
@@ -308,6 +312,10 @@ class RiskAlert(Base):
     acknowledged_at: Mapped[dt.datetime | None]
     action_taken: Mapped[str | None] = mapped_column(Text)
     addressed_at: Mapped[dt.datetime | None]
+    # The printed item whose answer raised the flag (None for a flag from the scores), and who closed it.
+    item_id: Mapped[str | None] = mapped_column(String(16))
+    addressed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    addressed_note: Mapped[str | None] = mapped_column(Text)
 
 
 class StageRecord(Base):
@@ -370,7 +378,13 @@ class InterventionDecision(Base):
 
 
 class Note(Base):
-    """A clinical note.  Once signed, triggers (``ddl.py``) refuse any UPDATE or DELETE of the row."""
+    """A clinical note.  Once signed, triggers (``ddl.py``) refuse any UPDATE or DELETE of the row.
+
+    ``fields`` maps the template's field ids to text.  ``hash`` covers the signed content and ``prev_hash``
+    (the client's hash chain, see ``docs/notes.md``); both are stamped when the author signs and never
+    change.  ``status`` goes draft → signed, or draft → awaiting_cosign → signed when the author's notes
+    need a supervisor's co-signature.
+    """
 
     __tablename__ = "note"
     __table_args__ = (
@@ -378,8 +392,14 @@ class Note(Base):
         CheckConstraint(
             "status = 'draft' OR (signed_at IS NOT NULL AND hash IS NOT NULL)", name="signed_has_hash"
         ),
+        CheckConstraint(
+            "status != 'signed' OR cosigned_by_id IS NULL OR cosigned_at IS NOT NULL", name="cosign_has_time"
+        ),
+        # Indexes for every list the notes tab, the to-do view and search filters run.
         Index("ix_note_client_written", "client_id", "written_at"),
         Index("ix_note_status_author", "status", "author_id"),
+        Index("ix_note_author_written", "author_id", "written_at"),
+        Index("ix_note_written", "written_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -400,7 +420,8 @@ class Note(Base):
 
 
 class NoteVersion(Base):
-    """Draft history: a snapshot each time a draft's content changed, until it is signed."""
+    """Draft history: a snapshot of a draft's fields when its content changed (at most one a minute while
+    typing; policy in ``stagewise.core.notes``), until it is signed.  Frozen with the note once signed."""
 
     __tablename__ = "note_version"
 

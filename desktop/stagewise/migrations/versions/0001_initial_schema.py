@@ -4,8 +4,9 @@ Revision ID: 0001
 Revises: 
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None
@@ -15,16 +16,28 @@ depends_on = None
 
 DDL = (
     "CREATE TRIGGER note_signed_no_update BEFORE UPDATE ON note\n       WHEN OLD.status = 'signed'\n       BEGIN SELECT RAISE(ABORT, 'signed notes cannot be changed; add an addendum'); END",
-    "CREATE TRIGGER note_cosign_only BEFORE UPDATE ON note\n       WHEN OLD.status = 'awaiting_cosign' AND (\n            NEW.fields IS NOT OLD.fields OR NEW.hash IS NOT OLD.hash OR NEW.prev_hash IS NOT OLD.prev_hash\n         OR NEW.signed_at IS NOT OLD.signed_at OR NEW.signed_by_id IS NOT OLD.signed_by_id\n         OR NEW.author_id IS NOT OLD.author_id OR NEW.client_id IS NOT OLD.client_id\n         OR NEW.template_id IS NOT OLD.template_id OR NEW.written_at IS NOT OLD.written_at\n         OR NEW.status NOT IN ('awaiting_cosign', 'signed'))\n       BEGIN SELECT RAISE(ABORT, 'a note awaiting co-signature can only be co-signed'); END",
+    "CREATE TRIGGER note_cosign_only BEFORE UPDATE ON note\n       WHEN OLD.status = 'awaiting_cosign' AND (\n            NEW.fields IS NOT OLD.fields OR NEW.hash IS NOT OLD.hash OR NEW.prev_hash IS NOT OLD.prev_hash\n         OR NEW.signed_at IS NOT OLD.signed_at OR NEW.signed_by_id IS NOT OLD.signed_by_id\n         OR NEW.author_id IS NOT OLD.author_id OR NEW.client_id IS NOT OLD.client_id\n         OR NEW.template_id IS NOT OLD.template_id OR NEW.template_version IS NOT OLD.template_version\n         OR NEW.written_at IS NOT OLD.written_at OR NEW.id IS NOT OLD.id\n         OR NEW.status NOT IN ('awaiting_cosign', 'signed')\n         OR (NEW.status = 'signed' AND (NEW.cosigned_by_id IS NULL OR NEW.cosigned_at IS NULL\n                                        OR NEW.cosigned_by_id = OLD.author_id)))\n       BEGIN SELECT RAISE(ABORT, 'a note awaiting co-signature can only be co-signed'); END",
+    "CREATE TRIGGER note_draft_no_hash BEFORE UPDATE ON note\n       WHEN OLD.status = 'draft' AND NEW.status = 'draft'\n        AND (NEW.hash IS NOT NULL OR NEW.prev_hash IS NOT NULL OR NEW.signed_at IS NOT NULL)\n       BEGIN SELECT RAISE(ABORT, 'a draft has no signature or hash'); END",
     "CREATE TRIGGER note_signed_no_delete BEFORE DELETE ON note\n       WHEN OLD.status != 'draft'\n       BEGIN SELECT RAISE(ABORT, 'signed notes cannot be deleted'); END",
+    "CREATE TRIGGER addendum_needs_signed_note BEFORE INSERT ON addendum\n       WHEN (SELECT status FROM note WHERE id = NEW.note_id) = 'draft'\n       BEGIN SELECT RAISE(ABORT, 'an addendum can only be added to a signed note'); END",
     "CREATE TRIGGER addendum_no_update BEFORE UPDATE ON addendum\n       BEGIN SELECT RAISE(ABORT, 'addenda cannot be changed'); END",
     "CREATE TRIGGER addendum_no_delete BEFORE DELETE ON addendum\n       BEGIN SELECT RAISE(ABORT, 'addenda cannot be deleted'); END",
+    "CREATE TRIGGER note_version_frozen_insert BEFORE INSERT ON note_version\n       WHEN (SELECT status FROM note WHERE id = NEW.note_id) IN ('signed', 'awaiting_cosign')\n       BEGIN SELECT RAISE(ABORT, 'the history of a signed note cannot be changed'); END",
+    "CREATE TRIGGER note_version_frozen_update BEFORE UPDATE ON note_version\n       WHEN (SELECT status FROM note WHERE id = OLD.note_id) IN ('signed', 'awaiting_cosign')\n       BEGIN SELECT RAISE(ABORT, 'the history of a signed note cannot be changed'); END",
+    "CREATE TRIGGER note_version_frozen_delete BEFORE DELETE ON note_version\n       WHEN (SELECT status FROM note WHERE id = OLD.note_id) IN ('signed', 'awaiting_cosign')\n       BEGIN SELECT RAISE(ABORT, 'the history of a signed note cannot be changed'); END",
+    "CREATE TRIGGER note_link_frozen_insert BEFORE INSERT ON note_link\n       WHEN (SELECT status FROM note WHERE id = NEW.note_id) IN ('signed', 'awaiting_cosign')\n       BEGIN SELECT RAISE(ABORT, 'the links of a signed note cannot be changed'); END",
+    "CREATE TRIGGER note_link_frozen_update BEFORE UPDATE ON note_link\n       WHEN (SELECT status FROM note WHERE id = OLD.note_id) IN ('signed', 'awaiting_cosign')\n       BEGIN SELECT RAISE(ABORT, 'the links of a signed note cannot be changed'); END",
+    "CREATE TRIGGER note_link_frozen_delete BEFORE DELETE ON note_link\n       WHEN (SELECT status FROM note WHERE id = OLD.note_id) IN ('signed', 'awaiting_cosign')\n       BEGIN SELECT RAISE(ABORT, 'the links of a signed note cannot be changed'); END",
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_event\n       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_event\n       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     "CREATE TRIGGER stage_record_no_update BEFORE UPDATE ON stage_record\n       BEGIN SELECT RAISE(ABORT, 'stage records cannot be changed; record a new stage'); END",
     "CREATE TRIGGER stage_record_no_delete BEFORE DELETE ON stage_record\n       BEGIN SELECT RAISE(ABORT, 'stage records cannot be deleted'); END",
     "CREATE TRIGGER administration_no_delete BEFORE DELETE ON administration\n       BEGIN SELECT RAISE(ABORT, 'administrations are voided, never deleted'); END",
     "CREATE VIRTUAL TABLE note_fts USING fts5(\n         body, tokenize = 'unicode61 remove_diacritics 2', detail = 'full')",
+    "CREATE TRIGGER note_fts_insert AFTER INSERT ON note\n       BEGIN INSERT INTO note_fts(rowid, body) VALUES (NEW.id, coalesce((SELECT group_concat(value, char(10)) FROM json_each(NEW.fields)\n                  WHERE type = 'text'), '')\n         || coalesce((SELECT char(10) || group_concat(text, char(10))\n                      FROM (SELECT text FROM addendum WHERE note_id = NEW.id ORDER BY id)), '')); END",
+    "CREATE TRIGGER note_fts_update AFTER UPDATE OF fields ON note\n       BEGIN\n         DELETE FROM note_fts WHERE rowid = OLD.id;\n         INSERT INTO note_fts(rowid, body) VALUES (NEW.id, coalesce((SELECT group_concat(value, char(10)) FROM json_each(NEW.fields)\n                  WHERE type = 'text'), '')\n         || coalesce((SELECT char(10) || group_concat(text, char(10))\n                      FROM (SELECT text FROM addendum WHERE note_id = NEW.id ORDER BY id)), ''));\n       END",
+    'CREATE TRIGGER note_fts_delete AFTER DELETE ON note\n       BEGIN DELETE FROM note_fts WHERE rowid = OLD.id; END',
+    "CREATE TRIGGER note_fts_addendum AFTER INSERT ON addendum\n       BEGIN\n         DELETE FROM note_fts WHERE rowid = NEW.note_id;\n         INSERT INTO note_fts(rowid, body) SELECT n.id,\n             coalesce((SELECT group_concat(value, char(10)) FROM json_each(n.fields) WHERE type = 'text'), '')\n             || coalesce((SELECT char(10) || group_concat(text, char(10))\n                          FROM (SELECT text FROM addendum WHERE note_id = n.id ORDER BY id)), '')\n           FROM note AS n WHERE n.id = NEW.note_id;\n       END",
 )
 
 
@@ -146,6 +159,7 @@ def upgrade() -> None:
     sa.Column('prev_hash', sa.String(length=64), nullable=True),
     sa.Column('cosigned_by_id', sa.Integer(), nullable=True),
     sa.Column('cosigned_at', sa.String(length=24), nullable=True),
+    sa.CheckConstraint("status != 'signed' OR cosigned_by_id IS NULL OR cosigned_at IS NOT NULL", name=op.f('ck_note_cosign_has_time')),
     sa.CheckConstraint("status = 'draft' OR (signed_at IS NOT NULL AND hash IS NOT NULL)", name=op.f('ck_note_signed_has_hash')),
     sa.CheckConstraint("status IN ('draft', 'awaiting_cosign', 'signed')", name=op.f('ck_note_status')),
     sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_note_author_id_user')),
@@ -155,8 +169,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_note'))
     )
     with op.batch_alter_table('note', schema=None) as batch_op:
+        batch_op.create_index('ix_note_author_written', ['author_id', 'written_at'], unique=False)
         batch_op.create_index('ix_note_client_written', ['client_id', 'written_at'], unique=False)
         batch_op.create_index('ix_note_status_author', ['status', 'author_id'], unique=False)
+        batch_op.create_index('ix_note_written', ['written_at'], unique=False)
 
     op.create_table('addendum',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -229,13 +245,19 @@ def upgrade() -> None:
     sa.Column('acknowledged_at', sa.String(length=24), nullable=True),
     sa.Column('action_taken', sa.Text(), nullable=True),
     sa.Column('addressed_at', sa.String(length=24), nullable=True),
+    sa.Column('item_id', sa.String(length=16), nullable=True),
+    sa.Column('addressed_by_id', sa.Integer(), nullable=True),
+    sa.Column('addressed_note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['acknowledged_by_id'], ['user.id'], name=op.f('fk_risk_alert_acknowledged_by_id_user')),
+    sa.ForeignKeyConstraint(['addressed_by_id'], ['user.id'], name=op.f('fk_risk_alert_addressed_by_id_user')),
     sa.ForeignKeyConstraint(['administration_id'], ['administration.id'], name=op.f('fk_risk_alert_administration_id_administration'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_risk_alert_client_id_client'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_alert'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_alert')),
+    sa.UniqueConstraint('administration_id', 'flag', name='uq_risk_alert_administration_flag')
     )
     with op.batch_alter_table('risk_alert', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_risk_alert_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_risk_alert_open', ['addressed_at', 'client_id'], unique=False)
 
     op.create_table('score_result',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -342,6 +364,7 @@ def downgrade() -> None:
 
     op.drop_table('score_result')
     with op.batch_alter_table('risk_alert', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_alert_open')
         batch_op.drop_index(batch_op.f('ix_risk_alert_client_id'))
 
     op.drop_table('risk_alert')
@@ -360,8 +383,10 @@ def downgrade() -> None:
 
     op.drop_table('addendum')
     with op.batch_alter_table('note', schema=None) as batch_op:
+        batch_op.drop_index('ix_note_written')
         batch_op.drop_index('ix_note_status_author')
         batch_op.drop_index('ix_note_client_written')
+        batch_op.drop_index('ix_note_author_written')
 
     op.drop_table('note')
     with op.batch_alter_table('focus', schema=None) as batch_op:

@@ -1,0 +1,228 @@
+"""Practice-wide settings, kept in the ``setting`` table as one JSON value per key.
+
+:func:`load_settings` reads every known key, falling back to the default for a key that is missing or
+holds a value this version cannot use (a warning naming the key is logged).  :func:`update_settings`
+validates each change and writes only the keys it changes.  Keys this version does not know (written by
+a newer Stagewise, or by the store: ``practice_id``) are never touched, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stagewise.core import audit
+from stagewise.core.errors import UserInputError
+from stagewise.core.models import Setting, Stage
+from stagewise.core.text import clean_line
+
+log = logging.getLogger(__name__)
+
+# Plain, non-stigmatising wording shown to clients instead of the TTM stage names (editable per practice).
+DEFAULT_CLIENT_STAGE_LABELS: Mapping[Stage, str] = {
+    Stage.PRECONTEMPLATION: "Not yet sure change is needed",
+    Stage.CONTEMPLATION: "Thinking about change",
+    Stage.PREPARATION: "Getting ready to change",
+    Stage.ACTION: "Making changes",
+    Stage.MAINTENANCE: "Keeping changes going",
+}
+
+# Shown when a risk item is endorsed (e.g. PHQ-9 item 9).  Generic on purpose: each practice edits it to
+# name its own protocol and local numbers.
+DEFAULT_SAFETY_TEXT = (
+    "The client has endorsed a question about self-harm or suicide. Before the session ends:\n"
+    "1. Ask directly about current thoughts of suicide or self-harm, any plan, access to means, "
+    "and intent to act.\n"
+    "2. Follow the practice's safety protocol, and record what was asked, what the client said "
+    "and what was done.\n"
+    "3. If there is immediate danger, call the local emergency number; give the client crisis line "
+    "numbers before they leave.\n"
+    "Edit this text in Practice settings to name your own protocol and local numbers."
+)
+
+# How a URICA profile is turned into a stage (the staging module implements each rule).
+# The stage rules urica-32.toml offers (REFERENCE.md §1.9): the ATTC nearest group mean (default) and the
+# approximate, UNVERIFIED HABITS Lab cut-offs. "Highest subscale" is deliberately absent (§1.8: not endorsed).
+URICA_STAGE_RULES = ("nearest_group_mean", "habits_lab_cutoffs")
+
+_FORM_ID_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeSettings:
+    """Every practice setting with its default."""
+
+    practice_name: str = "My practice"
+    idle_lock_minutes: int = 10
+    reassessment_days: int = 30
+    stalled_days: int = 90
+    safety_text: str = DEFAULT_SAFETY_TEXT
+    client_stage_labels: Mapping[Stage, str] = field(
+        default_factory=lambda: dict(DEFAULT_CLIENT_STAGE_LABELS)
+    )
+    urica_stage_rule: str = "nearest_group_mean"
+    backup_destinations: tuple[str, ...] = ()
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
+    backup_keep_monthly: int = 12
+    backup_warn_days: int = 3
+    favourite_forms: tuple[str, ...] = ()
+
+    def client_stage_label(self, stage: Stage) -> str:
+        """The client-facing wording for ``stage``."""
+        return self.client_stage_labels.get(stage, DEFAULT_CLIENT_STAGE_LABELS[stage])
+
+
+# --------------------------------------------------------------------------------------------------------
+# Validators: each takes the raw (JSON) value and returns the typed value or raises ValueError(reason).
+
+
+def _int_in(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number")
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return check
+
+
+def _text(max_len: int, *, single_line: bool) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        cleaned = clean_line(value) if single_line else value.strip()
+        if not cleaned:
+            raise ValueError("must not be empty")
+        if len(cleaned) > max_len:
+            raise ValueError(f"must have at most {max_len} characters")
+        return cleaned
+
+    return check
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError("must be one of " + ", ".join(options))
+        return str(value)
+
+    return check
+
+
+def _labels(value: Any) -> Mapping[Stage, str]:
+    if not isinstance(value, Mapping):
+        raise ValueError("must map each stage to its label")
+    try:
+        parsed = {Stage(str(k)): v for k, v in value.items()}
+    except ValueError as exc:
+        raise ValueError("has a key that is not a stage") from exc
+    missing = [s.value for s in Stage if s not in parsed]
+    if missing:
+        raise ValueError("has no label for " + ", ".join(missing))
+    check = _text(80, single_line=True)
+    return {s: check(parsed[s]) for s in Stage}
+
+
+def _string_list(item: Callable[[Any], str]) -> Callable[[Any], tuple[str, ...]]:
+    def check(value: Any) -> tuple[str, ...]:
+        if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+            raise ValueError("must be a list")
+        items = tuple(item(v) for v in value)
+        if len(set(items)) != len(items):
+            raise ValueError("lists an entry twice")
+        return items
+
+    return check
+
+
+def _form_id(value: Any) -> str:
+    if not isinstance(value, str) or not _FORM_ID_RE.fullmatch(value):
+        raise ValueError("must list form ids (lowercase letters, digits, dots, dashes, underscores)")
+    return value
+
+
+_VALIDATORS: dict[str, Callable[[Any], Any]] = {
+    "practice_name": _text(200, single_line=True),
+    "idle_lock_minutes": _int_in(1, 240),
+    "reassessment_days": _int_in(1, 3650),
+    "stalled_days": _int_in(1, 3650),
+    "safety_text": _text(4000, single_line=False),
+    "client_stage_labels": _labels,
+    "urica_stage_rule": _choice(URICA_STAGE_RULES),
+    "backup_destinations": _string_list(_text(1000, single_line=True)),
+    "backup_keep_daily": _int_in(1, 366),
+    "backup_keep_weekly": _int_in(0, 520),
+    "backup_keep_monthly": _int_in(0, 600),
+    "backup_warn_days": _int_in(1, 365),
+    "favourite_forms": _string_list(_form_id),
+}
+
+SETTING_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PracticeSettings))
+assert set(SETTING_KEYS) == set(_VALIDATORS)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    return value
+
+
+def load_settings(session: Session) -> PracticeSettings:
+    """The practice's settings; defaults for anything not set (or unusable)."""
+    stored = {
+        row.key: row.value
+        for row in session.execute(select(Setting).where(Setting.key.in_(SETTING_KEYS))).scalars()
+    }
+    values: dict[str, Any] = {}
+    for key, raw in stored.items():
+        try:
+            values[key] = _VALIDATORS[key](raw)
+        except (ValueError, TypeError):
+            log.warning("stored setting %s is not usable; using its default", key)
+    return PracticeSettings(**values)
+
+
+def update_settings(session: Session, *, actor: str | None, **changes: Any) -> PracticeSettings:
+    """Validate and store some settings; the full settings after the change.
+
+    Args:
+        session: the caller's transaction.
+        actor: who changes them.
+        **changes: setting name → new value (lists may be any sequence; labels a stage → text mapping).
+
+    Raises:
+        UserInputError: an unknown setting or an unacceptable value (nothing is changed).
+    """
+    unknown = sorted(k for k in changes if k not in _VALIDATORS)
+    if unknown:
+        raise UserInputError(f"There is no practice setting called {unknown[0]}.")
+    parsed: dict[str, Any] = {}
+    for key, value in changes.items():
+        try:
+            parsed[key] = _VALIDATORS[key](value)
+        except (ValueError, TypeError) as exc:
+            raise UserInputError(f"The setting {key} {exc}.") from exc
+    current = load_settings(session)
+    changed = sorted(k for k, v in parsed.items() if getattr(current, k) != v)
+    for key in changed:
+        row = session.get(Setting, key)
+        value = _to_json(parsed[key])
+        if row is None:
+            session.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+    if changed:
+        session.flush()
+        audit.record(session, actor, "update", "settings", None, {"keys": changed})
+    return dataclasses.replace(current, **{k: parsed[k] for k in changed})
