@@ -14,7 +14,11 @@ def _core_modules() -> list[str]:
     for info in pkgutil.walk_packages(stagewise.__path__, "stagewise."):
         if info.name.startswith(("stagewise.ui", "stagewise.migrations.versions")):
             continue
-        if info.name in {"stagewise.__main__", "stagewise.migrations.env", "stagewise.migrations.make_baseline"}:
+        if info.name in {
+            "stagewise.__main__",
+            "stagewise.migrations.env",
+            "stagewise.migrations.make_baseline",
+        }:
             continue
         names.append(info.name)
     return names
@@ -32,7 +36,8 @@ def test_core_imports_without_qt() -> None:
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'PyQt5', 'PyQt6'))\n"
+        "qt = ('PySide6', 'shiboken6', 'PyQt5', 'PyQt6')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in qt)\n"
         "print(','.join(loaded))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from stagewise.core.errors import UserInputError, WrongKeyError
+from stagewise.core.errors import UserInputError
 
 
 class Secrets:
@@ -67,21 +67,24 @@ def secrets_from(args: argparse.Namespace) -> Secrets:
 
 
 def unlock(args: argparse.Namespace, path: Path | None = None) -> bytes:
-    """The database key for ``args.path``: keyring, else passphrase (or recovery key) from stdin/prompt."""
+    """The database key for ``args.path``: keyring, else passphrase (or recovery key) from stdin/prompt.
+
+    With ``--passphrase-stdin``, ``--recovery-key`` or ``--no-keyring`` the keyring is not consulted.  When
+    the keyring cannot be reached, a one-line note says so before the passphrase is asked for.
+    """
     from stagewise.core import store
 
     path = Path(path or args.path)
     secrets = secrets_from(args)
-    use_keyring = not args.no_keyring and not args.recovery_key
-    if use_keyring and not args.passphrase_stdin:
-        try:
-            return store.unlock_key(path).key
-        except WrongKeyError:
-            pass  # not in the keyring: ask for the passphrase below
+    if not (args.no_keyring or args.recovery_key or args.passphrase_stdin):
+        found = store.try_keyring(path)
+        if found.key is not None:
+            return found.key
+        if found.error:
+            print(f"stagewise: note: {found.error}", file=sys.stderr)
     if args.recovery_key:
         return store.unlock_key(path, recovery_key=secrets.read("Recovery key: "), use_keyring=False).key
-    unlocked = store.unlock_key(path, passphrase=secrets.read("Practice passphrase: "), use_keyring=False)
-    return unlocked.key
+    return store.unlock_key(path, passphrase=secrets.read("Practice passphrase: "), use_keyring=False).key
 
 
 @contextlib.contextmanager

@@ -36,6 +36,11 @@ def register(subparsers: Any) -> None:
     exp.add_argument("--out", metavar="FILE", type=Path, required=True, help="the JSON file to write")
     exp.add_argument("--client", metavar="CHART_NO", help="export only the client with this chart number")
     exp.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    exp.add_argument(
+        "--fhir",
+        action="store_true",
+        help="write a FHIR R4 Bundle (Patient, Questionnaire, QuestionnaireResponse, Observation) instead",
+    )
     exp.set_defaults(func=_export)
 
 
@@ -64,6 +69,8 @@ def _export(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not args.force:
         raise UserInputError(f"{out} already exists; choose another file name (or --force).")
+    if args.fhir:
+        return _export_fhir(args)
     with opened(args) as practice:
         with practice.session_factory.begin() as s:
             result = interchange.export_practice(s, actor=cli_actor(), chart_number=args.client)
@@ -74,4 +81,20 @@ def _export(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(f"Exported {result.clients} client(s) with {result.focuses} focus(es){_counts(result.sections)}.")
+    return 0
+
+
+def _export_fhir(args: argparse.Namespace) -> int:
+    from stagewise.core import fhir_bundle
+
+    with opened(args) as practice:
+        summary = fhir_bundle.write_fhir_bundle(
+            practice, args.out, client_chart=args.client, actor=cli_actor(), overwrite=args.force
+        )
+    print(
+        f"stagewise: warning: {args.out} is NOT encrypted; it holds client records in plain text. "
+        "Keep it safe and delete it when done.",
+        file=sys.stderr,
+    )
+    print(f"Exported a FHIR bundle: {summary}.")
     return 0

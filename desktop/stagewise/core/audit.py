@@ -51,6 +51,7 @@ ACTIONS = frozenset(
         "decide",
         "rekey",
         "change_passphrase",
+        "new_recovery_key",
         "custodian",
         "migrate",
     }
@@ -71,6 +72,7 @@ def event_hash(
     entity_id: str | None,
     details: str,
 ) -> str:
+    """SHA-256 over the event's fields and the previous event's hash, as canonical JSON."""
     payload = canonical_json([prev_hash, at, username, action, entity, entity_id, details])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -118,22 +120,41 @@ def record(
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
+    """The result of walking the audit chain.
+
+    ``head_id``/``head_hash`` identify the newest event: written down elsewhere (a backup, a printed
+    verify report), they let a later check prove that no event after them was removed (see ``anchor``).
+    """
+
     events: int
     first_broken_id: int | None  # None when the whole chain verifies
     reason: str | None
+    head_id: int | None = None
+    head_hash: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.first_broken_id is None
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Walk the log in id order and report the first event whose link or hash does not verify."""
+def verify_chain(session: Session, *, anchor: tuple[int, str] | None = None) -> ChainReport:
+    """Walk the log in id order and report the first event whose link or hash does not verify.
+
+    Args:
+        session: any session on the practice (read only).
+        anchor: ``(id, hash)`` of an event known from elsewhere (e.g. a backup's newest event); the
+            chain is broken if that event is missing or differs.  Without an anchor, removing the newest
+            events leaves a shorter chain that still verifies: a hash chain alone cannot detect that.
+    """
     prev = GENESIS
     count = 0
     expected_id: int | None = None
+    last_id: int | None = None
+    anchor_seen = anchor is None
     for ev in _iter_events(session):
         count += 1
+        if expected_id is None and ev.id != 1 and ev.prev_hash == GENESIS:
+            return ChainReport(count, ev.id, "is the first event but not event 1")
         if expected_id is not None and ev.id != expected_id:
             return ChainReport(count, ev.id, f"event(s) before id {ev.id} are missing")
         if ev.prev_hash != prev:
@@ -143,9 +164,16 @@ def verify_chain(session: Session) -> ChainReport:
             != ev.hash
         ):
             return ChainReport(count, ev.id, "its content does not match its hash")
+        if anchor is not None and ev.id == anchor[0]:
+            if ev.hash != anchor[1]:
+                return ChainReport(count, ev.id, "differs from the copy recorded earlier (the anchor)")
+            anchor_seen = True
         prev = ev.hash
+        last_id = ev.id
         expected_id = ev.id + 1
-    return ChainReport(count, None, None)
+    if not anchor_seen and anchor is not None:
+        return ChainReport(count, anchor[0], "is missing: events recorded earlier were removed")
+    return ChainReport(count, None, None, last_id, None if last_id is None else prev)
 
 
 def _iter_events(session: Session) -> Iterator[AuditEvent]:
@@ -156,6 +184,8 @@ def _iter_events(session: Session) -> Iterator[AuditEvent]:
 
 @dataclass(frozen=True, slots=True)
 class EventView:
+    """One audit event as plain values, for the audit viewer."""
+
     id: int
     at: str
     username: str | None

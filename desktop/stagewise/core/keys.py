@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,12 @@ KEYRING_SERVICE = "Stagewise practice key"
 ARGON2_PARAMS: dict[str, int] = {"time_cost": 3, "memory_cost": 65536, "parallelism": 2}
 
 MIN_PASSPHRASE_LENGTH = 12
+# Slot names in the key file.  During a key rotation the new key is first stored under "next:" slots, so
+# a crash between ``PRAGMA rekey`` and the final key-file write never leaves a file nobody can open.
+PASSPHRASE_SLOT = "passphrase"
+RECOVERY_SLOT = "recovery"
+NEXT_PREFIX = "next:"
+
 _RECOVERY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32
 _RECOVERY_BYTES = 20  # 160 bits -> 32 base32 characters -> 8 groups of 4
 
@@ -88,10 +95,12 @@ def sqlcipher_key_literal(key: bytes) -> str:
 def _common_passwords() -> frozenset[str]:
     path = shipped_dir("resources") / "security" / "common-passwords.txt"
     try:
-        words = path.read_text(encoding="utf-8").split()
-    except OSError:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:  # a broken installation must not stop anyone working; the other rules still apply
+        log.warning("common-passwords list is missing; passphrase checks use length and variety only")
         return frozenset()
-    return frozenset(w.strip().casefold() for w in words if w.strip())
+    entries = (line.strip().casefold() for line in lines if not line.lstrip().startswith("#"))
+    return frozenset(e for e in entries if e)
 
 
 def passphrase_problem(passphrase: str, *, context: tuple[str, ...] = ()) -> str | None:
@@ -280,42 +289,94 @@ def _wrap(kek: bytes, key: bytes, aad: bytes) -> tuple[bytes, bytes]:
     return nonce, AESGCM(kek).encrypt(nonce, key, aad)
 
 
-def wrap_with_passphrase(practice_id: str, key: bytes, passphrase: str) -> WrappedKey:
+def wrap_with_passphrase(
+    practice_id: str, key: bytes, passphrase: str, *, slot: str = PASSPHRASE_SLOT
+) -> WrappedKey:
+    """Wrap ``key`` under Argon2id(``passphrase``) for the named slot of ``practice_id``'s key file."""
     salt = secrets.token_bytes(16)
     params = dict(ARGON2_PARAMS)
-    nonce, ct = _wrap(_passphrase_kek(passphrase, salt, params), key, _aad(practice_id, "passphrase"))
+    nonce, ct = _wrap(_passphrase_kek(passphrase, salt, params), key, _aad(practice_id, slot))
     return WrappedKey("argon2id", salt, params, nonce, ct)
 
 
-def wrap_with_recovery_key(practice_id: str, key: bytes, recovery_key: str) -> WrappedKey:
+def wrap_with_recovery_key(
+    practice_id: str, key: bytes, recovery_key: str, *, slot: str = RECOVERY_SLOT
+) -> WrappedKey:
+    """Wrap ``key`` under HKDF(``recovery_key``) for the named slot of ``practice_id``'s key file."""
     salt = secrets.token_bytes(16)
     kek = _recovery_kek(normalise_recovery_key(recovery_key), salt)
-    nonce, ct = _wrap(kek, key, _aad(practice_id, "recovery"))
+    nonce, ct = _wrap(kek, key, _aad(practice_id, slot))
     return WrappedKey("hkdf-sha256", salt, {}, nonce, ct)
+
+
+def _sane_argon2(params: dict[str, int]) -> bool:
+    # Bounds keep a tampered key file from asking for terabytes of memory or hours of work.
+    return (
+        1 <= params.get("time_cost", 0) <= 50
+        and 8 <= params.get("memory_cost", 0) <= 4 * 1024 * 1024
+        and 1 <= params.get("parallelism", 0) <= 64
+    )
+
+
+def _unwrap(
+    keyfile: KeyFile, slot_name: str, kdf: str, kek_for: Callable[[WrappedKey], bytes]
+) -> bytes | None:
+    slot = keyfile.slots.get(slot_name)
+    if slot is None or slot.kdf != kdf or (kdf == "argon2id" and not _sane_argon2(slot.params)):
+        return None
+    try:
+        return AESGCM(kek_for(slot)).decrypt(
+            slot.nonce, slot.ciphertext, _aad(keyfile.practice_id, slot_name)
+        )
+    except (InvalidTag, ValueError):
+        return None
+
+
+def passphrase_candidates(keyfile: KeyFile, passphrase: str) -> list[bytes]:
+    """Every key the passphrase unwraps: the current one and, after an interrupted key rotation, the next.
+
+    Raises:
+        WrongKeyError: the passphrase unwraps nothing.
+    """
+    if PASSPHRASE_SLOT not in keyfile.slots:
+        raise WrongKeyError("This practice has no passphrase set; use the recovery key.")
+    found: list[bytes] = []
+    for name in (PASSPHRASE_SLOT, NEXT_PREFIX + PASSPHRASE_SLOT):
+        key = _unwrap(keyfile, name, "argon2id", lambda s: _passphrase_kek(passphrase, s.salt, s.params))
+        if key is not None:
+            found.append(key)
+    if not found:
+        raise WrongKeyError("The practice passphrase is not correct.")
+    return found
+
+
+def recovery_candidates(keyfile: KeyFile, recovery_key: str) -> list[bytes]:
+    """Every key the recovery key unwraps (see :func:`passphrase_candidates`).
+
+    Raises:
+        WrongKeyError: the text is not a recovery key, or it unwraps nothing.
+    """
+    raw = normalise_recovery_key(recovery_key)
+    if RECOVERY_SLOT not in keyfile.slots:
+        raise WrongKeyError("This practice has no recovery key.")
+    found: list[bytes] = []
+    for name in (RECOVERY_SLOT, NEXT_PREFIX + RECOVERY_SLOT):
+        key = _unwrap(keyfile, name, "hkdf-sha256", lambda s: _recovery_kek(raw, s.salt))
+        if key is not None:
+            found.append(key)
+    if not found:
+        raise WrongKeyError("The recovery key is not correct for this practice.")
+    return found
 
 
 def unwrap_with_passphrase(keyfile: KeyFile, passphrase: str) -> bytes:
     """The database key, or :class:`WrongKeyError` if the passphrase is wrong."""
-    slot = keyfile.slots.get("passphrase")
-    if slot is None:
-        raise WrongKeyError("This practice has no passphrase set; use the recovery key.")
-    kek = _passphrase_kek(passphrase, slot.salt, slot.params)
-    try:
-        return AESGCM(kek).decrypt(slot.nonce, slot.ciphertext, _aad(keyfile.practice_id, "passphrase"))
-    except InvalidTag as exc:
-        raise WrongKeyError("The practice passphrase is not correct.") from exc
+    return passphrase_candidates(keyfile, passphrase)[0]
 
 
 def unwrap_with_recovery_key(keyfile: KeyFile, recovery_key: str) -> bytes:
     """The database key, or :class:`WrongKeyError` if the recovery key is wrong."""
-    slot = keyfile.slots.get("recovery")
-    if slot is None:
-        raise WrongKeyError("This practice has no recovery key.")
-    kek = _recovery_kek(normalise_recovery_key(recovery_key), slot.salt)
-    try:
-        return AESGCM(kek).decrypt(slot.nonce, slot.ciphertext, _aad(keyfile.practice_id, "recovery"))
-    except InvalidTag as exc:
-        raise WrongKeyError("The recovery key is not correct for this practice.") from exc
+    return recovery_candidates(keyfile, recovery_key)[0]
 
 
 def new_keyfile(practice_id: str, key: bytes, passphrase: str) -> tuple[KeyFile, str]:
@@ -324,8 +385,8 @@ def new_keyfile(practice_id: str, key: bytes, passphrase: str) -> tuple[KeyFile,
     keyfile = KeyFile(
         practice_id,
         {
-            "passphrase": wrap_with_passphrase(practice_id, key, passphrase),
-            "recovery": wrap_with_recovery_key(practice_id, key, recovery),
+            PASSPHRASE_SLOT: wrap_with_passphrase(practice_id, key, passphrase),
+            RECOVERY_SLOT: wrap_with_recovery_key(practice_id, key, recovery),
         },
     )
     return keyfile, recovery

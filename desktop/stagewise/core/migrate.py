@@ -7,9 +7,9 @@ know was written by a newer version and is refused without being touched.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import shutil
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,19 +18,32 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from stagewise.core.errors import MigrationError
 
 log = logging.getLogger(__name__)
 
-# A test may set this to a callable that raises, to prove that a failed migration restores the backup.
+# Set this environment variable (to anything) to make the next migration fail after its changes ran but
+# before they commit: tests and support staff use it to prove that a failed upgrade restores the backup.
 FAILURE_INJECTION_ENV = "STAGEWISE_FAIL_MIGRATION"
+
+# Where the revisions live.  Tests point it at a temporary copy holding an extra revision.
+SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def _config() -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).resolve().parent.parent / "migrations"))
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
     return cfg
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this version's schema revisions (else a newer Stagewise wrote it)."""
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except Exception:  # alembic raises its own resolution errors for an unknown id
+        return False
 
 
 def head_revision() -> str:
@@ -61,55 +74,63 @@ class SchemaState:
 
 def state(engine: Engine) -> SchemaState:
     """Where the file's schema stands relative to this version of Stagewise."""
-    script = ScriptDirectory.from_config(_config())
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-    known = True
-    if current is not None:
-        try:
-            known = script.get_revision(current) is not None
-        except Exception:
-            known = False
-    head = script.get_current_head()
+    known = current is None or is_known_revision(current)
+    head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return SchemaState(current, head, known)
 
 
-def upgrade_to_head(engine: Engine) -> None:
-    """Apply every pending migration in one transaction."""
+def upgrade_to_head(engine: Engine, *, before_commit: Callable[[], None] | None = None) -> None:
+    """Apply every pending migration in one transaction (SQLite DDL is transactional).
+
+    Args:
+        engine: the practice's engine.
+        before_commit: called after the migrations ran, before they commit (failure injection).
+    """
     cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        if before_commit is not None:
+            before_commit()
 
 
 def upgrade_with_backup(engine: Engine, path: Path, key: bytes) -> Engine:
-    """Back up, migrate, and on failure restore the backup.  Returns the engine to use afterwards."""
-    from stagewise.core.backup import verify_backup_file, write_backup
+    """Back up, migrate, and on failure put the backup back.  Returns the engine to use afterwards.
 
-    before = state(engine).current
-    backup = path.with_name(f"{path.name}.pre-upgrade-{before}")
-    write_backup(engine, backup, key, include_keyfile=False)
-    verify_backup_file(backup, key)
-    log.info("migrating practice schema %s -> %s (backup written)", before, state(engine).head)
+    The backup (``<file>.pre-upgrade-<revision>`` with its key file) is written and verified before any
+    change, and kept afterwards.  Success is recorded in the maintenance log and the audit log.
+
+    Raises:
+        MigrationError: the upgrade failed; the message names the backup that was put back.
+        DiskError: the backup could not be written (nothing was changed).
+    """
+    from stagewise.core import audit
+    from stagewise.core.backup import put_back, write_backup
+    from stagewise.core.models import MaintenanceLog
+
+    current = state(engine)
+    backup = path.with_name(f"{path.name}.pre-upgrade-{current.current}")
+    write_backup(engine, backup, key)
+    log.info("migrating practice schema %s -> %s (backup written)", current.current, current.head)
     try:
-        _maybe_inject_failure()
-        upgrade_to_head(engine)
+        upgrade_to_head(engine, before_commit=_maybe_inject_failure)
     except Exception as exc:
         engine.dispose()
-        for suffix in ("-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                path.with_name(path.name + suffix).unlink()
-        shutil.copyfile(backup, path)
+        put_back(backup, path)
         raise MigrationError(
             f"Updating {path.name} to this version of Stagewise failed; the file was restored from the "
-            f"backup taken just before ({backup.name}). Please report this problem."
+            f"backup taken just before ({backup.name}). Nothing was lost. Please report this problem."
         ) from exc
+    with Session(engine) as s, s.begin():
+        s.add(MaintenanceLog(kind="migration", ok=True, target=backup.name, message=None))
+        details = {"from": current.current, "to": current.head, "backup": backup.name}
+        audit.record(s, None, "migrate", "practice", None, details)
     return engine
 
 
 def _maybe_inject_failure() -> None:
-    import os
-
     if os.environ.get(FAILURE_INJECTION_ENV):
         raise RuntimeError("injected migration failure (test)")

@@ -10,7 +10,8 @@ Opening a practice:
    pending Alembic migration after an automatic encrypted backup (restored if the migration fails).
 
 ``cipher_integrity_check`` reads every page, so it is a separate call (:func:`integrity_problems`): the
-CLI runs it on open; the app runs it off the UI thread.
+``stagewise verify`` runs it (with the audit and note chains: ``verify.verify_practice``); the app runs it
+off the UI thread.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import contextlib
 import errno
 import logging
 import os
-import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -36,6 +36,7 @@ from sqlalchemy.pool import QueuePool
 from stagewise.core import keys
 from stagewise.core.errors import (
     DiskError,
+    KeyringUnavailableError,
     NewerVersionError,
     NotAPracticeFileError,
     StorageError,
@@ -155,32 +156,68 @@ def sniff(path: Path) -> None:
         raise NotAPracticeFileError(f"{path.name} is not a Stagewise practice file (it is too small).")
 
 
+def _is_wrong_key(exc: BaseException) -> bool:
+    # SQLCipher reports a wrong key (or a file that is not a database) as SQLITE_NOTADB.
+    return "not a database" in str(exc).lower() or "encrypted" in str(exc).lower()
+
+
 def _prove_key(engine: Engine, path: Path) -> None:
     try:
-        with engine.connect() as conn:
+        with _disk_errors(path), engine.connect() as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
     except DatabaseError as exc:
         engine.dispose()
+        if not _is_wrong_key(exc):
+            raise StorageError(f"{path.name} cannot be read: {exc.orig}.") from exc
         raise WrongKeyError(
             f"The key does not open {path.name}: the passphrase or recovery key is wrong, "
             "or the file is not this practice's file."
         ) from exc
+    except BaseException:
+        engine.dispose()
+        raise
+
+
+def key_opens(path: Path, key: bytes) -> bool:
+    """Whether ``key`` decrypts the practice file at ``path`` (a cheap read of the first page).
+
+    Nothing is written.  Used to prove a key from the keyring or a key file before trusting it.
+    """
+    conn = sqlcipher3.dbapi2.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        _quiet_sqlcipher(conn)
+        conn.execute(f'PRAGMA key = "{keys.sqlcipher_key_literal(key)}"')  # hex only: no secret text in SQL
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except sqlcipher3.dbapi2.DatabaseError as exc:
+        if _is_wrong_key(exc):
+            return False
+        raise StorageError(f"{path.name} cannot be read: {exc}.") from exc
+    finally:
+        conn.close()
 
 
 def integrity_problems(engine: Engine) -> list[str]:
-    """Run ``PRAGMA cipher_integrity_check`` and ``PRAGMA quick_check``; empty list if the file is sound.
+    """Run ``PRAGMA cipher_integrity_check``, ``quick_check`` and ``foreign_key_check``; empty if sound.
 
-    ``cipher_integrity_check`` verifies every page's HMAC (SQLCipher ≥ 4.2); it reads the whole file.
+    ``cipher_integrity_check`` verifies every page's HMAC (SQLCipher ≥ 4.2); it reads the whole file, so
+    the app calls this off the UI thread.  A check that cannot even finish on a damaged file is reported
+    as a problem, never raised.
     """
     problems: list[str] = []
     with engine.connect() as conn:
-        problems += [str(r[0]) for r in conn.exec_driver_sql("PRAGMA cipher_integrity_check").all()]
-        quick = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA quick_check").all()]
-        problems += [q for q in quick if q != "ok"]
-        problems += [
-            f"foreign key violation in {r[0]} row {r[1]}"
-            for r in conn.exec_driver_sql("PRAGMA foreign_key_check").all()
-        ]
+        for pragma in ("cipher_integrity_check", "quick_check", "foreign_key_check"):
+            try:
+                rows = conn.exec_driver_sql(f"PRAGMA {pragma}").all()
+            except DatabaseError as exc:
+                problems.append(f"{pragma} could not finish: {exc.orig}")
+                continue
+            if pragma == "cipher_integrity_check":
+                problems += [str(r[0]) for r in rows]
+            elif pragma == "quick_check":
+                problems += [str(r[0]) for r in rows if r[0] != "ok"]
+            else:
+                problems += [f"foreign key violation in {r[0]} row {r[1]}" for r in rows]
     return problems
 
 
@@ -200,6 +237,8 @@ def _disk_errors(path: Path) -> Iterator[None]:
             ) from exc
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise DiskError(f"Stagewise cannot write to {path.parent} (read-only or no permission).") from exc
+        if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+            raise DiskError(f"Stagewise cannot write {path.name} there: {exc.strerror}.") from exc
         raise
     except (OperationalError, sqlite3.OperationalError, sqlcipher3.dbapi2.OperationalError) as exc:
         msg = str(exc).lower()
@@ -238,19 +277,22 @@ def create_practice(
     practice_id = uuid.uuid4().hex
     key = keys.new_database_key()
     keyfile, recovery = keys.new_keyfile(practice_id, key, passphrase)
+    engine: Engine | None = None
     with _disk_errors(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        keyfile.write(kpath)
         try:
+            keyfile.write(kpath)
             engine = make_engine(path, key)
+            from stagewise.core import audit
             from stagewise.core.migrate import upgrade_to_head
 
             upgrade_to_head(engine)
             with _session_factory(engine).begin() as s:
                 s.add(Setting(key="practice_id", value=practice_id))
                 s.add(Setting(key="practice_name", value=name))
+                audit.record(s, None, "create", "practice", practice_id)
         except BaseException:
-            with contextlib.suppress(Exception):
+            if engine is not None:
                 engine.dispose()
             for leftover in (path, kpath, *_wal_files(path)):
                 with contextlib.suppress(OSError):
@@ -261,8 +303,8 @@ def create_practice(
         try:
             keys.keyring_save(practice_id, key)
             saved = True
-        except Exception as exc:
-            log.warning("keyring unavailable at creation of practice %s: %s", practice_id, type(exc).__name__)
+        except KeyringUnavailableError:
+            log.info("keyring unavailable at creation of practice %s", practice_id)
     practice = Practice(path, practice_id, engine, _session_factory(engine), key)
     log.info("created practice %s", practice_id)
     return CreatedPractice(practice, recovery, saved)
@@ -288,7 +330,7 @@ def open_practice(
 
     Args:
         path: the practice file.
-        key: the 32-byte database key (from the keyring, passphrase or recovery key: see ``unlock``).
+        key: the 32-byte database key (from the keyring, passphrase or recovery key: see :func:`unlock_key`).
         migrate: apply pending schema migrations (after an automatic backup).
         check_integrity: run the full page check now (slow on large files).
 
@@ -311,8 +353,13 @@ def open_practice(
             )
         if not state.has_schema:
             raise NotAPracticeFileError(f"{path.name} is an encrypted database but not a Stagewise practice.")
-        with _session_factory(engine)() as s:
-            stored_id = s.get(Setting, "practice_id")
+        try:
+            with _session_factory(engine)() as s:
+                stored_id = s.get(Setting, "practice_id")
+        except DatabaseError as exc:
+            raise NotAPracticeFileError(
+                f"{path.name} is an encrypted database but not a readable Stagewise practice."
+            ) from exc
         if stored_id is None or stored_id.value != keyfile.practice_id:
             raise NotAPracticeFileError(
                 f"{path.name} and its key file belong to different practices; keep each practice file "
@@ -339,9 +386,53 @@ def open_practice(
 
 @dataclass(frozen=True, slots=True)
 class Unlocked:
-    key: bytes
+    """A database key that has been proved to open the practice file, and where it came from."""
+
+    key: bytes = field(repr=False)
     source: str  # "keyring", "passphrase" or "recovery"
     keyring_error: str | None = None  # set when the keyring could not be reached (say so once)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyringResult:
+    """What the OS keyring holds for a practice: a proved key, nothing, or why it could not be asked."""
+
+    key: bytes | None = field(repr=False)
+    error: str | None = None  # a sentence for the user when the keyring is unavailable
+
+
+def try_keyring(path: Path) -> KeyringResult:
+    """The key kept in this computer's keyring for the practice at ``path``, if it opens the file.
+
+    A key that no longer opens the file (the file was restored from a backup made before a key rotation,
+    or replaced by another copy) is ignored, so the caller falls back to the passphrase.
+
+    Raises:
+        NotAPracticeFileError, StorageError: ``path`` or its key file cannot be read.
+    """
+    path = Path(path)
+    sniff(path)
+    keyfile = keys.KeyFile.read(keys.keyfile_path(path))
+    try:
+        stored = keys.keyring_load(keyfile.practice_id)
+    except KeyringUnavailableError as exc:
+        log.info("keyring unavailable for practice %s", keyfile.practice_id)
+        return KeyringResult(None, str(exc))
+    if stored is not None and not key_opens(path, stored):
+        log.info("keyring key for practice %s does not open the file; ignoring it", keyfile.practice_id)
+        stored = None
+    return KeyringResult(stored)
+
+
+def _first_that_opens(path: Path, candidates: list[bytes]) -> bytes:
+    for key in candidates:
+        if key_opens(path, key):
+            return key
+    raise WrongKeyError(
+        f"The key file {keys.keyfile_path(path).name} does not match {path.name}: the passphrase or recovery "
+        "key is right for the key file, but the key it holds does not open the practice file. Keep each "
+        "practice file (and each backup) with the .keys file saved beside it."
+    )
 
 
 def unlock_key(
@@ -351,75 +442,139 @@ def unlock_key(
     recovery_key: str | None = None,
     use_keyring: bool = True,
 ) -> Unlocked:
-    """Find the database key for ``path``: keyring first, then passphrase, then recovery key.
+    """Find the database key for ``path`` and prove it opens the file.
+
+    Order: the keyring (only when neither secret is given), then the passphrase, then the recovery key.
+    After an interrupted key rotation the key file holds both the old and the new key; whichever opens
+    the file is returned.
 
     Raises:
-        WrongKeyError: nothing given opens it (the message says what to supply).
+        WrongKeyError: nothing given opens it (the message says what to supply), or the key file beside
+            the practice belongs to another practice or another copy of it.
+        NotAPracticeFileError: the file or its key file is not a Stagewise practice.
     """
     path = Path(path)
     sniff(path)
     keyfile = keys.KeyFile.read(keys.keyfile_path(path))
     keyring_error: str | None = None
     if use_keyring:
-        try:
-            stored = keys.keyring_load(keyfile.practice_id)
-        except Exception as exc:
-            keyring_error = str(exc)
-            stored = None
-        if stored is not None and passphrase is None and recovery_key is None:
-            return Unlocked(stored, "keyring")
+        found = try_keyring(path)
+        keyring_error = found.error
+        if found.key is not None and passphrase is None and recovery_key is None:
+            return Unlocked(found.key, "keyring")
     if passphrase is not None:
-        return Unlocked(keys.unwrap_with_passphrase(keyfile, passphrase), "passphrase", keyring_error)
+        candidates = keys.passphrase_candidates(keyfile, passphrase)
+        return Unlocked(_first_that_opens(path, candidates), "passphrase", keyring_error)
     if recovery_key is not None:
-        return Unlocked(keys.unwrap_with_recovery_key(keyfile, recovery_key), "recovery", keyring_error)
+        candidates = keys.recovery_candidates(keyfile, recovery_key)
+        return Unlocked(_first_that_opens(path, candidates), "recovery", keyring_error)
+    if keyring_error:
+        raise WrongKeyError("The system keyring is not available; enter the practice passphrase.")
     raise WrongKeyError("The practice key is not in this computer's keyring; enter the practice passphrase.")
 
 
+def remember_key(practice: Practice) -> str | None:
+    """Keep the practice key in this computer's keyring; returns the reason if the keyring refused."""
+    try:
+        keys.keyring_save(practice.practice_id, practice.key)
+    except KeyringUnavailableError as exc:
+        return str(exc)
+    return None
+
+
 # --------------------------------------------------------------------------------------------------------
-# Key and passphrase changes
+# Key and passphrase changes (they change the key file, not the database: the caller records the audit
+# event, e.g. ``audit.record(s, user, "change_passphrase", "practice", practice_id)``)
 
 
 def change_passphrase(path: Path, key: bytes, new_passphrase: str, *, context: tuple[str, ...] = ()) -> None:
-    """Re-wrap the database key under a new passphrase.  The recovery key keeps working."""
+    """Re-wrap the database key under a new passphrase.  The recovery key keeps working.
+
+    Args:
+        path: the practice file (its key file is rewritten atomically).
+        key: the database key, proved by the caller (from the current passphrase or the recovery key).
+        new_passphrase: checked for strength first.
+        context: names the passphrase must not be built around (practice name, user name).
+
+    Raises:
+        WeakPassphraseError: with the reason; nothing was changed.
+        WrongKeyError: ``key`` does not open the practice file.
+    """
+    path = Path(path)
     keys.check_passphrase(new_passphrase, context=context)
+    if not key_opens(path, key):
+        raise WrongKeyError(f"That key does not open {path.name}; nothing was changed.")
     kpath = keys.keyfile_path(path)
     keyfile = keys.KeyFile.read(kpath)
-    keyfile.slots["passphrase"] = keys.wrap_with_passphrase(keyfile.practice_id, key, new_passphrase)
-    with _disk_errors(path):
+    keyfile.slots[keys.PASSPHRASE_SLOT] = keys.wrap_with_passphrase(keyfile.practice_id, key, new_passphrase)
+    keyfile.slots.pop(keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT, None)
+    with _disk_errors(kpath):
         keyfile.write(kpath)
+    log.info("passphrase changed for practice %s", keyfile.practice_id)
 
 
 def new_recovery_key(path: Path, key: bytes) -> str:
-    """Replace the recovery key (the old one stops working); returns the new one to print."""
+    """Replace the recovery key (the old one stops working); returns the new one to print once."""
+    path = Path(path)
+    if not key_opens(path, key):
+        raise WrongKeyError(f"That key does not open {path.name}; nothing was changed.")
     kpath = keys.keyfile_path(path)
     keyfile = keys.KeyFile.read(kpath)
     recovery = keys.new_recovery_key()
-    keyfile.slots["recovery"] = keys.wrap_with_recovery_key(keyfile.practice_id, key, recovery)
-    with _disk_errors(path):
+    keyfile.slots[keys.RECOVERY_SLOT] = keys.wrap_with_recovery_key(keyfile.practice_id, key, recovery)
+    keyfile.slots.pop(keys.NEXT_PREFIX + keys.RECOVERY_SLOT, None)
+    with _disk_errors(kpath):
         keyfile.write(kpath)
+    log.info("recovery key replaced for practice %s", keyfile.practice_id)
     return recovery
 
 
-def rotate_key(practice: Practice, passphrase: str) -> tuple[Practice, str]:
+def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None) -> tuple[Practice, str]:
     """Replace the database key (``PRAGMA rekey``), verify by reopening, re-wrap, and renew the recovery key.
 
-    Needs the passphrase because both wrapped slots must be rewritten.  Returns the reopened practice and
-    the new recovery key.  If anything fails before the new key file is written, the old key still opens
-    the file.
-    """
-    keyfile = keys.KeyFile.read(practice.keyfile_path)
-    keys.unwrap_with_passphrase(keyfile, passphrase)  # proves the caller knows the passphrase
-    new_key = keys.new_database_key()
-    path = practice.path
-    backup_copy = path.with_name(path.name + ".pre-rekey")
-    from stagewise.core.backup import write_backup
+    Crash safety: the new key is first added to the key file under ``next:`` slots, and a backup of the
+    file (with the old key file) is written beside it.  Whatever moment the process dies, the passphrase
+    opens the file afterwards (:func:`unlock_key` tries both keys).  The old recovery key cannot open the
+    rotated file: a new one is returned for printing.
 
-    write_backup(practice.engine, backup_copy, practice.key, include_keyfile=False)
+    Args:
+        practice: the open practice; it is closed and a reopened one is returned.
+        passphrase: the current passphrase (both slots must be rewritten).
+        actor: who asked, for the audit event.
+
+    Returns:
+        The reopened practice and the new recovery key.
+
+    Raises:
+        WrongKeyError: the passphrase is wrong (nothing changed).
+        StorageError: the rotation could not be verified (the file was put back as it was).
+    """
+    path = practice.path
+    kpath = practice.keyfile_path
+    keyfile = keys.KeyFile.read(kpath)
+    if practice.key not in keys.passphrase_candidates(keyfile, passphrase):
+        raise WrongKeyError("The practice passphrase is not correct.")
+    new_key = keys.new_database_key()
+    recovery = keys.new_recovery_key()
+    pid = keyfile.practice_id
+    backup_copy = path.with_name(path.name + ".pre-rekey")
+    from stagewise.core.backup import put_back, write_backup
+
+    with _disk_errors(path):
+        write_backup(practice.engine, backup_copy, practice.key)
+        keyfile.slots[keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT] = keys.wrap_with_passphrase(
+            pid, new_key, passphrase, slot=keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT
+        )
+        keyfile.slots[keys.NEXT_PREFIX + keys.RECOVERY_SLOT] = keys.wrap_with_recovery_key(
+            pid, new_key, recovery, slot=keys.NEXT_PREFIX + keys.RECOVERY_SLOT
+        )
+        keyfile.write(kpath)
     with practice.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     practice.close()
-    raw = sqlcipher3.dbapi2.connect(str(path))
+    raw = sqlcipher3.dbapi2.connect(str(path), isolation_level=None)
     try:
+        # Hex raw keys only: no secret text is ever pasted into SQL.
         raw.execute(f'PRAGMA key = "{keys.sqlcipher_key_literal(practice.key)}"')
         raw.execute("PRAGMA journal_mode = DELETE")  # rekey rewrites every page; do it outside WAL
         raw.execute(f'PRAGMA rekey = "{keys.sqlcipher_key_literal(new_key)}"')
@@ -429,17 +584,28 @@ def rotate_key(practice: Practice, passphrase: str) -> tuple[Practice, str]:
     try:
         reopened = open_practice(path, new_key, migrate=False, check_integrity=True)
     except Exception as exc:
-        shutil.copyfile(backup_copy, path)
+        put_back(backup_copy, path)
+        keyfile.slots.pop(keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT, None)
+        keyfile.slots.pop(keys.NEXT_PREFIX + keys.RECOVERY_SLOT, None)
+        keyfile.write(kpath)
         raise StorageError(
             "Key rotation could not be verified; the practice file was put back as it was."
         ) from exc
-    keyfile.slots["passphrase"] = keys.wrap_with_passphrase(keyfile.practice_id, new_key, passphrase)
-    recovery = keys.new_recovery_key()
-    keyfile.slots["recovery"] = keys.wrap_with_recovery_key(keyfile.practice_id, new_key, recovery)
-    keyfile.write(practice.keyfile_path)
-    with contextlib.suppress(Exception):
-        keys.keyring_save(keyfile.practice_id, new_key)
+    # Re-wrap under the final slot names (the associated data names the slot), dropping the old key.
+    keyfile.slots = {
+        keys.PASSPHRASE_SLOT: keys.wrap_with_passphrase(pid, new_key, passphrase),
+        keys.RECOVERY_SLOT: keys.wrap_with_recovery_key(pid, new_key, recovery),
+    }
+    keyfile.write(kpath)
+    with contextlib.suppress(KeyringUnavailableError):
+        keys.keyring_save(pid, new_key)
+    from stagewise.core import audit
+
+    with reopened.session_factory.begin() as s:
+        audit.record(s, actor, "rekey", "practice", pid)
     backup_copy.unlink(missing_ok=True)
+    keys.keyfile_path(backup_copy).unlink(missing_ok=True)
+    log.info("database key rotated for practice %s", pid)
     return reopened, recovery
 
 
