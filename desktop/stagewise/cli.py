@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "notes",  # search
     "reports",  # report
     "demo",  # demo
+    "custodian",  # custodian, custodian-open
     "gui",  # gui (launches the Qt app; imports Qt only when run)
 )
 
