@@ -12,6 +12,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy.orm import Session
 
+from stagewise import cli
 from stagewise.core import administrations as adm
 from stagewise.core import audit, fhir_bundle, store
 from stagewise.core.errors import NotFoundError, StagewiseError, UserInputError
@@ -124,3 +125,22 @@ def test_an_invalid_bundle_is_refused() -> None:
     }
     with pytest.raises(StagewiseError, match="not valid R4"):
         fhir_bundle.validate_bundle(bad)
+
+
+def test_export_fhir_bundle(
+    practice: store.Practice, populated: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    practice.close()
+    out = tmp_path / "bundle.json"
+    assert cli.main(["export", str(practice.path), "--out", str(out), "--fhir"]) == 0
+    captured = capsys.readouterr()
+    assert "NOT encrypted" in captured.err
+    assert "FHIR bundle" in captured.out
+    bundle = json.loads(out.read_text(encoding="utf-8"))
+    Bundle.model_validate(bundle)
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "Questionnaire", "QuestionnaireResponse", "Observation"} <= kinds
+    # A second export without --force is refused and leaves the first file alone.
+    before = out.read_bytes()
+    assert cli.main(["export", str(practice.path), "--out", str(out), "--fhir"]) == 2
+    assert out.read_bytes() == before
