@@ -13,7 +13,6 @@ AppPublisher=Stagewise
 DefaultDirName={localappdata}\Programs\Stagewise
 DefaultGroupName=Stagewise
 PrivilegesRequired=lowest
-PrivilegesRequiredOverridesAllowed=dialog
 OutputDir=..\..\dist
 OutputBaseFilename=Stagewise-{#AppVersion}-setup
 SetupIconFile=..\..\resources\icons\stagewise.ico
@@ -22,6 +21,12 @@ Compression=lzma2
 SolidCompression=yes
 WizardStyle=modern
 ArchitecturesInstallIn64BitMode=x64compatible
+; The optional "addtopath" task changes the user's PATH; tell running programs.
+ChangesEnvironment=yes
+
+[InstallDelete]
+; An upgrade replaces the program's libraries completely (no stale DLLs from the previous version).
+Type: filesandordirs; Name: "{app}\_internal"
 
 [Files]
 Source: "..\..\dist\Stagewise\*"; DestDir: "{app}"; Flags: recursesubdirs createallsubdirs ignoreversion
@@ -32,9 +37,45 @@ Name: "{userdesktop}\Stagewise"; Filename: "{app}\Stagewise.exe"; Tasks: desktop
 
 [Tasks]
 Name: "desktopicon"; Description: "Create a desktop shortcut"; Flags: unchecked
+Name: "addtopath"; Description: "Let a terminal find the stagewise-cli command (adds the program folder to your PATH)"; Flags: unchecked
+
+[Registry]
+; Per-user PATH entry (HKCU: no admin rights). Removed again by the uninstaller's [Code] below.
+Root: HKCU; Subkey: "Environment"; ValueType: expandsz; ValueName: "Path"; ValueData: "{olddata};{app}"; Tasks: addtopath; Check: NeedsAddPath(ExpandConstant('{app}'))
 
 [Run]
 Filename: "{app}\Stagewise.exe"; Description: "Start Stagewise"; Flags: nowait postinstall skipifsilent
 
 ; Uninstalling removes the program only. Practice files, backups and settings live in the user's data
 ; folders and are never deleted by the uninstaller.
+
+[Code]
+function NeedsAddPath(Dir: string): Boolean;
+var
+  Paths: string;
+begin
+  if not RegQueryStringValue(HKEY_CURRENT_USER, 'Environment', 'Path', Paths) then
+  begin
+    Result := True;
+    exit;
+  end;
+  Result := Pos(';' + Uppercase(Dir) + ';', ';' + Uppercase(Paths) + ';') = 0;
+end;
+
+procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
+var
+  Paths, Dir: string;
+  P: Integer;
+begin
+  if CurUninstallStep <> usPostUninstall then
+    exit;
+  if not RegQueryStringValue(HKEY_CURRENT_USER, 'Environment', 'Path', Paths) then
+    exit;
+  Dir := ExpandConstant('{app}');
+  P := Pos(';' + Uppercase(Dir), Uppercase(Paths));
+  if P > 0 then
+  begin
+    Delete(Paths, P, Length(Dir) + 1);
+    RegWriteExpandStringValue(HKEY_CURRENT_USER, 'Environment', 'Path', Paths);
+  end;
+end;

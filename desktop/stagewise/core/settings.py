@@ -13,7 +13,8 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,9 @@ from stagewise.core import audit
 from stagewise.core.errors import UserInputError
 from stagewise.core.models import Setting, Stage
 from stagewise.core.text import clean_line
+
+if TYPE_CHECKING:
+    from stagewise.core.backup_schedule import BackupSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,9 @@ DEFAULT_SAFETY_TEXT = (
 # approximate, UNVERIFIED HABITS Lab cut-offs. "Highest subscale" is deliberately absent (§1.8: not endorsed).
 URICA_STAGE_RULES = ("nearest_group_mean", "habits_lab_cutoffs")
 
+# When automatic backups run (the values of backup_schedule.BackupSchedule).
+BACKUP_SCHEDULES = ("daily", "weekly", "off")
+
 _FORM_ID_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 
 
@@ -74,10 +81,31 @@ class PracticeSettings:
     backup_keep_monthly: int = 12
     backup_warn_days: int = 3
     favourite_forms: tuple[str, ...] = ()
+    # "daily": at the first unlock of each day; "weekly": when the last success is 7 days old; "off".
+    backup_schedule: str = "daily"
 
     def client_stage_label(self, stage: Stage) -> str:
         """The client-facing wording for ``stage``."""
         return self.client_stage_labels.get(stage, DEFAULT_CLIENT_STAGE_LABELS[stage])
+
+    @property
+    def backup_folders(self) -> tuple[Path, ...]:
+        """The automatic-backup destinations as paths (``~`` expanded)."""
+        return tuple(Path(d).expanduser() for d in self.backup_destinations)
+
+    def backup_settings(self) -> BackupSettings:
+        """The schedule, retention and warning threshold for :mod:`stagewise.core.backup_schedule`."""
+        from stagewise.core.backup_schedule import BackupSchedule, BackupSettings, RetentionPolicy
+
+        return BackupSettings(
+            schedule=BackupSchedule(self.backup_schedule),
+            retention=RetentionPolicy(
+                daily=self.backup_keep_daily,
+                weekly=self.backup_keep_weekly,
+                monthly=self.backup_keep_monthly,
+            ),
+            warn_after_days=self.backup_warn_days,
+        )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -144,6 +172,13 @@ def _string_list(item: Callable[[Any], str]) -> Callable[[Any], tuple[str, ...]]
     return check
 
 
+def _folder(value: Any) -> str:
+    text = _text(1000, single_line=True)(value)
+    if not Path(text).expanduser().is_absolute():
+        raise ValueError("must list full folder paths (e.g. /media/usb/stagewise or E:\\Stagewise)")
+    return text
+
+
 def _form_id(value: Any) -> str:
     if not isinstance(value, str) or not _FORM_ID_RE.fullmatch(value):
         raise ValueError("must list form ids (lowercase letters, digits, dots, dashes, underscores)")
@@ -158,12 +193,13 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "safety_text": _text(4000, single_line=False),
     "client_stage_labels": _labels,
     "urica_stage_rule": _choice(URICA_STAGE_RULES),
-    "backup_destinations": _string_list(_text(1000, single_line=True)),
+    "backup_destinations": _string_list(_folder),
     "backup_keep_daily": _int_in(1, 366),
     "backup_keep_weekly": _int_in(0, 520),
     "backup_keep_monthly": _int_in(0, 600),
     "backup_warn_days": _int_in(1, 365),
     "favourite_forms": _string_list(_form_id),
+    "backup_schedule": _choice(BACKUP_SCHEDULES),
 }
 
 SETTING_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PracticeSettings))

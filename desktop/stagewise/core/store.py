@@ -102,6 +102,7 @@ def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
         pool_size=pool_size,
         max_overflow=4,
         connect_args={"check_same_thread": False, "timeout": 10},
+        hide_parameters=True,  # SQL errors must never carry client data into logs or dialogs
     )
 
     @event.listens_for(engine, "connect")

@@ -1,0 +1,661 @@
+"""The main window: the locked sign-in screen, or the client registry once someone has signed in.
+
+It owns the session state (``AppContext``), the ``LockManager`` and every window that shows client data
+(chart windows, the audit log), so that locking can close them all and then close the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QMainWindow,
+    QStackedWidget,
+)
+
+from stagewise.core.errors import AuthenticationError, StagewiseError, WrongKeyError
+from stagewise.ui import labels
+from stagewise.ui.audit_view import AuditWindow
+from stagewise.ui.chart_window import ChartWindow
+from stagewise.ui.client_dialog import ClientDialog, ClientForm, apply_edit, create_from_form
+from stagewise.ui.client_list import ListQuery
+from stagewise.ui.context import AppContext
+from stagewise.ui.dialogs import Confirm, Messages
+from stagewise.ui.lock import LockManager
+from stagewise.ui.signin import SignInScreen
+from stagewise.ui.workers import OpRunner
+from stagewise.ui.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    signed_in = Signal()  # a user signed in and the client list shows
+    key_ready = Signal()  # the practice key is at hand; the user sign-in step shows
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        lock_manager: LockManager | None = None,
+        idle_ms: int | None = None,
+        messages: Messages | None = None,
+        search_delay_ms: int = 150,
+        integrity_check: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.ctx = ctx
+        self.messages = messages or Messages(no_dialogs=ctx.no_dialogs)
+        self.ops = OpRunner(self)
+        self.lock_manager = lock_manager or LockManager(self, idle_ms=idle_ms or 10 * 60_000)
+        self._idle_fixed = idle_ms is not None
+        self._integrity_check = integrity_check
+        self._integrity_done = False
+        self.chart_windows: dict[int, ChartWindow] = {}
+        # Later issues fill a chart's tabs: each factory gets (chart window, context, op runner) when a
+        # chart opens and mounts its widget, e.g. ``chart.assessments_tab.mount(AssessmentsTab(...))``.
+        self.chart_tab_factories: list[Callable[[ChartWindow, AppContext, OpRunner], None]] = []
+        self.audit_window: AuditWindow | None = None
+        self.client_dialog: ClientDialog | None = None
+        self._last_username = ""
+        self.busy = False
+
+        self.sign_in = SignInScreen()
+        self.workspace = Workspace(search_delay_ms=search_delay_ms)
+        self.client_list = self.workspace.clients
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.sign_in)
+        self.stack.addWidget(self.workspace)
+        self.setCentralWidget(self.stack)
+        self.resize(1180, 720)
+        self.setMinimumSize(900, 560)
+
+        self._build_actions()
+        self.sign_in.unlock_requested.connect(self._unlock_requested)
+        self.sign_in.sign_in_requested.connect(self._sign_in_requested)
+        self.workspace.lock_button.clicked.connect(lambda: self.lock())
+        self.client_list.open_requested.connect(self.open_chart)
+        self.client_list.new_requested.connect(self.new_client)
+        self.client_list.edit_requested.connect(self.edit_client)
+        self.client_list.discharge_requested.connect(self.discharge_client)
+        self.client_list.reactivate_requested.connect(self.reactivate_client)
+        self.client_list.selection_changed.connect(self._update_actions)
+        self.lock_manager.idle_timeout.connect(lambda: self.lock())
+        self.lock_manager.install()
+        self._show_locked()
+
+    # -- actions and menus ------------------------------------------------------------------------
+
+    def _action(
+        self, text: str, slot: Any, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.lock_action = self._action(self.tr("&Lock"), lambda: self.lock(), "Ctrl+L")
+        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action = self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        self.new_action = self._action(self.tr("&New client…"), self.new_client, QKeySequence.StandardKey.New)
+        self.open_action = self._action(self.tr("&Open chart"), self._open_selected)
+        self.edit_action = self._action(self.tr("&Edit client…"), self._edit_selected, "Ctrl+E")
+        self.discharge_action = self._action(self.tr("&Discharge…"), self._discharge_selected)
+        self.reactivate_action = self._action(self.tr("&Reactivate…"), self._reactivate_selected)
+        self.find_action = self._action(self.tr("&Find client"), self.client_list.focus_search)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.audit_action = self._action(self.tr("&Audit log…"), self.show_audit_log)
+        self.about_action = self._action(self.tr("&About Stagewise"), self._about)
+
+        bar = self.menuBar()
+        practice = bar.addMenu(self.tr("&Practice"))
+        practice.addAction(self.audit_action)
+        practice.addSeparator()
+        practice.addAction(self.lock_action)
+        practice.addAction(self.quit_action)
+        clients = bar.addMenu(self.tr("&Clients"))
+        for a in (self.new_action, self.open_action, self.edit_action, self.find_action):
+            clients.addAction(a)
+        clients.addSeparator()
+        clients.addAction(self.discharge_action)
+        clients.addAction(self.reactivate_action)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.about_action)
+
+    @property
+    def is_signed_in(self) -> bool:
+        return self.ctx.user is not None and self.ctx.practice is not None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.stack.currentWidget() is self.sign_in
+
+    def _update_actions(self) -> None:
+        open_ = self.ctx.practice is not None and not self.is_locked
+        writer = self.is_signed_in
+        row = self.client_list.current_row()
+        for a in (self.new_action,):
+            a.setEnabled(writer)
+        self.open_action.setEnabled(writer and row is not None)
+        self.edit_action.setEnabled(writer and row is not None)
+        self.discharge_action.setEnabled(writer and row is not None and row.status == "active")
+        self.reactivate_action.setEnabled(writer and row is not None and row.status == "discharged")
+        self.find_action.setEnabled(open_)
+        self.lock_action.setEnabled(open_)
+        self.audit_action.setEnabled(writer and self.ctx.user is not None and self.ctx.user.is_admin)
+        self.audit_action.setVisible(self.ctx.user is None or self.ctx.user.is_admin)
+        self.client_list.new_button.setEnabled(writer)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.ctx.practice_path == self.ctx.paths.demo_practice
+
+    def _update_title(self) -> None:
+        name = self.ctx.practice_name
+        demo = self.tr(" (DEMO)") if self.is_demo else ""
+        if self.is_locked:
+            self.setWindowTitle(self.tr("Stagewise — locked") + demo)
+        else:
+            self.setWindowTitle(f"{name}{demo} — Stagewise" if name else f"Stagewise{demo}")
+
+    # -- unlocking and signing in -----------------------------------------------------------------
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self.busy = busy
+        self.sign_in.set_busy(busy, text)
+        self.busy_changed.emit(busy)
+
+    def start(self) -> None:
+        """Begin at the locked screen: find the practice key (keyring), or ask for the passphrase."""
+        self._show_locked()
+        if self.ctx.key is not None:
+            self.sign_in.show_user_step(self._last_username)
+            self.key_ready.emit()
+            return
+        path = self.ctx.practice_path
+
+        def work() -> Any:
+            from stagewise.core import store
+
+            return store.unlock_key(path)
+
+        self._set_busy(True)
+        self.ops.run(work, on_done=self._key_found, on_failed=self._key_not_found, name="keyring")
+
+    def _key_found(self, unlocked: Any) -> None:
+        self._set_busy(False)
+        self.ctx.key = unlocked.key
+        if unlocked.keyring_error:
+            self.statusBar().showMessage(unlocked.keyring_error, 15000)
+        log.info("practice key from %s", unlocked.source)
+        self.sign_in.show_user_step(self._last_username)
+        self.key_ready.emit()
+
+    def _key_not_found(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(exc, WrongKeyError):
+            self.sign_in.show_key_step()
+        elif isinstance(exc, StagewiseError):
+            self.sign_in.show_key_step(str(exc))
+        else:
+            raise exc
+
+    def _unlock_requested(self, kind: str, secret: str) -> None:
+        path = self.ctx.practice_path
+
+        def work() -> Any:
+            from stagewise.core import store
+
+            if kind == "recovery":
+                return store.unlock_key(path, recovery_key=secret, use_keyring=False)
+            return store.unlock_key(path, passphrase=secret, use_keyring=False)
+
+        self._set_busy(True, self.tr("Checking…"))
+        self.ops.run(work, on_done=self._key_found, on_failed=self._unlock_failed, name="unlock")
+
+    def _unlock_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(exc, StagewiseError):
+            self.sign_in.secret_edit.selectAll()
+            self.sign_in.show_error(str(exc))
+        else:
+            raise exc
+
+    def _sign_in_requested(self, username: str, password: str) -> None:
+        key = self.ctx.key
+        if key is None:
+            self.sign_in.show_key_step()
+            return
+        path = self.ctx.practice_path
+
+        def work() -> Any:
+            from stagewise.core import settings, store, users
+
+            practice = store.open_practice(path, key)
+            try:
+                with practice.session_factory.begin() as s:
+                    user = users.authenticate(s, username, password)
+                with practice.session_factory() as s:
+                    prefs = settings.load_settings(s)
+            except BaseException:
+                practice.close()
+                raise
+            return practice, user, prefs
+
+        self._last_username = username
+        self._set_busy(True, self.tr("Signing in…"))
+        self.ops.run(work, on_done=self._signed_in, on_failed=self._sign_in_failed, name="sign-in")
+
+    def _sign_in_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(exc, WrongKeyError):
+            self.ctx.key = None
+            self.sign_in.show_key_step(str(exc))
+        elif isinstance(exc, AuthenticationError):
+            log.info("sign-in refused")
+            self.sign_in.show_user_step(message=str(exc))
+        elif isinstance(exc, StagewiseError):
+            self.sign_in.show_user_step(message=str(exc))
+        else:
+            raise exc
+
+    def _signed_in(self, result: tuple[Any, Any, Any]) -> None:
+        practice, user, prefs = result
+        self._set_busy(False)
+        self.sign_in.clear_secrets()
+        self.ctx.practice = practice
+        self.ctx.user = user
+        self.ctx.practice_name = prefs.practice_name
+        self.ctx.idle_lock_minutes = prefs.idle_lock_minutes
+        if not self._idle_fixed:
+            self.lock_manager.set_idle_minutes(prefs.idle_lock_minutes)
+        log.info("user %s signed in", user.id)
+        self.workspace.user_label.setText(
+            self.tr("%(name)s · %(roles)s")
+            .replace("%(name)s", user.display_name)
+            .replace("%(roles)s", labels.roles(user.roles))
+        )
+        self._show_workspace()
+        self.lock_manager.arm()
+        self.lock_manager.unlocked.emit()
+        self.signed_in.emit()
+        self._start_integrity_check()
+
+    def adopt_new_practice(self, made: Any) -> None:
+        """After the first-run wizard: the new practice's key is at hand; ask its first user to sign in."""
+        self.ctx.practice_path = made.path
+        self.ctx.key = made.key
+        self.ctx.practice_name = made.practice_name
+        self._last_username = made.username
+        self.start()
+
+    def open_technical(self, practice: Any, practice_name: str) -> None:
+        """Show the client list of an open practice without a user (the ``--smoke-test`` check only)."""
+        self.ctx.practice = practice
+        self.ctx.technical = True
+        self.ctx.practice_name = practice_name
+        self.workspace.user_label.setText(self.tr("Technical check (read-only)"))
+        self._show_workspace()
+
+    def _show_workspace(self) -> None:
+        self.workspace.practice_label.setText(self.ctx.practice_name)
+        self.stack.setCurrentWidget(self.workspace)
+        self.client_list.set_fetcher(self._fetch_clients)
+        self.client_list.focus_search()
+        self._update_title()
+        self._update_actions()
+
+    def _show_locked(self) -> None:
+        self.stack.setCurrentWidget(self.sign_in)
+        self.sign_in.set_practice(self.ctx.practice_name, self.ctx.practice_path.name)
+        self._update_title()
+        self._update_actions()
+
+    def _start_integrity_check(self) -> None:
+        practice = self.ctx.practice
+        if practice is None or self._integrity_done or not self._integrity_check:
+            return
+        self._integrity_done = True
+        engine = practice.engine
+
+        def work() -> list[str]:
+            from stagewise.core import store
+
+            return store.integrity_problems(engine)
+
+        self.ops.run(work, on_done=self._integrity_result, on_failed=self._integrity_failed, name="integrity")
+
+    def _integrity_result(self, problems: list[str]) -> None:
+        if not problems:
+            log.info("integrity check passed")
+            self.statusBar().showMessage(self.tr("Practice file checked: no damage found."), 8000)
+            return
+        log.warning("integrity check found %d problem(s)", len(problems))
+        self.messages.error(
+            self,
+            self.tr("The practice file may be damaged"),
+            self.tr(
+                "The check of the practice file found a problem (%s). Keep working only if you must, make a "
+                "backup, and restore the latest good backup soon (stagewise restore)."
+            )
+            % problems[0],
+        )
+
+    def _integrity_failed(self, exc: BaseException) -> None:
+        # The practice was locked (closed) while the check ran; it runs again next time.
+        log.info("integrity check did not finish: %s", type(exc).__name__)
+        self._integrity_done = False
+
+    # -- locking ----------------------------------------------------------------------------------
+
+    def lock(self, *, reason: str = "lock") -> None:
+        """Close every window with client data, close the database and show the sign-in screen.
+
+        ``reason`` is the audit action: ``lock`` (Ctrl+L, idle) or ``sign_out`` (quitting).
+        """
+        if self.ctx.practice is None and self.is_locked:
+            return
+        log.info("locking")
+        # Drafts are saved here, while the database is still open.
+        self.lock_manager.locking.emit()
+        for chart in list(self.chart_windows.values()):
+            chart.locking.emit()
+        self._clear_client_data()
+        practice, user = self.ctx.practice, self.ctx.user
+        if practice is not None and user is not None:
+            try:
+                from stagewise.core import audit
+
+                with practice.session_factory.begin() as s:
+                    audit.record(s, user.username, reason, "user", user.id)
+            except Exception:
+                log.exception("could not record the lock event")
+        if practice is not None:
+            practice.close()
+        self.ctx.practice = None
+        self.ctx.user = None
+        self.ctx.technical = False
+        self.lock_manager.disarm()
+        self.workspace.user_label.clear()
+        self._show_locked()
+        if self.ctx.key is not None:
+            self.sign_in.show_user_step(self._last_username)
+        else:
+            self.sign_in.show_key_step()
+        self.lock_manager.locked.emit()
+
+    def _clear_client_data(self) -> None:
+        self.lock_manager.clear.emit()
+        # A question still open (e.g. "Discharge <name>?") may name a client: answer it "no" and close it.
+        for _ in range(10):
+            modal = QApplication.activeModalWidget()
+            if modal is None or modal is self:
+                break
+            if isinstance(modal, QDialog):
+                modal.reject()
+            modal.close()
+        dialog, self.client_dialog = self.client_dialog, None
+        if dialog is not None:
+            dialog.reject()  # what was typed goes with it: it may name a client
+            dialog.deleteLater()
+        for window in list(self.chart_windows.values()):
+            window.clear()
+            window.close()
+        self.chart_windows.clear()
+        if self.audit_window is not None:
+            self.audit_window.close()
+            self.audit_window = None
+        self.messages.close_all()
+        self.client_list.clear()
+        self.statusBar().clearMessage()
+
+    # -- client list ------------------------------------------------------------------------------
+
+    def _fetch_clients(self, q: ListQuery, limit: int, offset: int) -> list[Any]:
+        practice = self.ctx.practice
+        if practice is None:
+            return []
+        from stagewise.core import clients
+
+        with practice.session_factory() as s:
+            return clients.list_clients(
+                s,
+                query=q.query,
+                status=q.status,
+                sort=q.sort,
+                descending=q.descending,
+                limit=limit,
+                offset=offset,
+            )
+
+    def _open_selected(self) -> None:
+        cid = self.client_list.current_client_id()
+        if cid is not None:
+            self.open_chart(cid)
+
+    def _edit_selected(self) -> None:
+        cid = self.client_list.current_client_id()
+        if cid is not None:
+            self.edit_client(cid)
+
+    def _discharge_selected(self) -> None:
+        cid = self.client_list.current_client_id()
+        if cid is not None:
+            self.discharge_client(cid)
+
+    def _reactivate_selected(self) -> None:
+        cid = self.client_list.current_client_id()
+        if cid is not None:
+            self.reactivate_client(cid)
+
+    def _run(self, title: str, fn: Any) -> Any | None:
+        """One user action = one transaction; a ``StagewiseError`` becomes a message, not a traceback."""
+        practice = self.ctx.practice
+        if practice is None or self.ctx.user is None:
+            return None
+        try:
+            with practice.session_factory.begin() as s:
+                return fn(s)
+        except StagewiseError as exc:
+            self.messages.error(self, title, str(exc))
+            return None
+
+    # -- clients ----------------------------------------------------------------------------------
+
+    def new_client(self) -> None:
+        if not self.is_signed_in or self.is_locked:
+            return
+        if self.client_dialog is not None and self.client_dialog.isVisible():
+            self.client_dialog.activateWindow()
+            return
+        dialog = ClientDialog(self._save_new_client, parent=self)
+        dialog.saved.connect(self._client_saved)
+        dialog.finished.connect(lambda _r: self._dialog_done(dialog))
+        self.client_dialog = dialog
+        dialog.open()
+
+    def _dialog_done(self, dialog: ClientDialog) -> None:
+        if self.client_dialog is dialog:
+            self.client_dialog = None
+        dialog.deleteLater()
+
+    def _save_new_client(self, form: ClientForm) -> Any:
+        practice, user = self.ctx.practice, self.ctx.user
+        assert practice is not None
+        assert user is not None
+        with practice.session_factory.begin() as s:
+            return create_from_form(s, form, user=user)
+
+    def edit_client(self, client_id: int) -> None:
+        if not self.is_signed_in or self.is_locked:
+            return
+        if self.client_dialog is not None and self.client_dialog.isVisible():
+            self.client_dialog.activateWindow()
+            return
+        from stagewise.core import clients
+
+        info = self._run(
+            self.tr("Edit client"), lambda s: clients.get_client(s, client_id, actor=None, record_view=False)
+        )
+        if info is None:
+            return
+        parent = self.chart_windows.get(client_id) or self
+        dialog = ClientDialog(lambda form: self._save_edit(info, form), client=info, parent=parent)
+        dialog.saved.connect(self._client_saved)
+        dialog.finished.connect(lambda _r: self._dialog_done(dialog))
+        self.client_dialog = dialog
+        dialog.open()
+
+    def _save_edit(self, original: Any, form: ClientForm) -> Any:
+        practice, user = self.ctx.practice, self.ctx.user
+        assert practice is not None
+        assert user is not None
+        with practice.session_factory.begin() as s:
+            return apply_edit(s, original, form, actor=user.username)
+
+    def _client_saved(self, info: Any) -> None:
+        log.info("client %s saved", info.id)
+        self.client_list.refresh(select_id=info.id)
+        if not self.client_list.select_client(info.id):
+            # Saved, but the current search or filter hides it: show everyone so it can be seen.
+            self.client_list.search_edit.clear()
+            self.client_list.status_combo.setCurrentIndex(2)
+            self.client_list.refresh(select_id=info.id)
+        window = self.chart_windows.get(info.id)
+        if window is not None:
+            window.set_client(info)
+        self.client_list.table.setFocus()
+
+    def discharge_client(self, client_id: int) -> None:
+        self._change_status(client_id, discharge=True)
+
+    def reactivate_client(self, client_id: int) -> None:
+        self._change_status(client_id, discharge=False)
+
+    def _change_status(self, client_id: int, *, discharge: bool) -> None:
+        if not self.is_signed_in:
+            return
+        from stagewise.core import clients
+
+        row = next((r for r in self.client_list.model.rows if r.id == client_id), None)
+        who = row.display_name if row is not None else self.tr("this client")
+        if discharge:
+            ok = Confirm.ask(
+                self,
+                self.tr("Discharge client"),
+                self.tr(
+                    "Discharge %s? Their records stay, and reassessment reminders stop. "
+                    "You can reactivate them later."
+                )
+                % who,
+                self.tr("Discharge"),
+            )
+        else:
+            ok = Confirm.ask(
+                self,
+                self.tr("Reactivate client"),
+                self.tr("Make %s active again?") % who,
+                self.tr("Reactivate"),
+            )
+        if not ok:
+            return
+        actor = self.ctx.actor
+        fn = clients.discharge if discharge else clients.reactivate
+        info = self._run(self.tr("Change status"), lambda s: fn(s, client_id, actor=actor))
+        if info is None:
+            return
+        self.client_list.refresh()
+        window = self.chart_windows.get(client_id)
+        if window is not None:
+            window.set_client(info)
+
+    def open_chart(self, client_id: int) -> ChartWindow | None:
+        if not self.is_signed_in or self.is_locked:
+            return None
+        window = self.chart_windows.get(client_id)
+        if window is not None:
+            window.show()
+            window.raise_()
+            window.activateWindow()
+            return window
+        from stagewise.core import clients
+
+        actor = self.ctx.actor
+        info = self._run(self.tr("Open chart"), lambda s: clients.get_client(s, client_id, actor=actor))
+        if info is None:
+            return None
+        window = ChartWindow(info, practice_name=self.ctx.practice_name, parent=self)
+        for factory in self.chart_tab_factories:
+            factory(window, self.ctx, self.ops)
+        window.closed.connect(self._chart_closed)
+        window.edit_requested.connect(self.edit_client)
+        self.chart_windows[client_id] = window
+        window.show()
+        window.activateWindow()
+        return window
+
+    def _chart_closed(self, client_id: int) -> None:
+        self.chart_windows.pop(client_id, None)
+
+    # -- admin ------------------------------------------------------------------------------------
+
+    def show_audit_log(self) -> AuditWindow | None:
+        user, practice = self.ctx.user, self.ctx.practice
+        if user is None or practice is None or not user.is_admin:
+            return None
+        if self.audit_window is None:
+            self.audit_window = AuditWindow(
+                practice.session_factory, practice_name=self.ctx.practice_name, parent=self
+            )
+            self.audit_window.closed.connect(self._audit_closed)
+        self.audit_window.show()
+        self.audit_window.raise_()
+        self.audit_window.activateWindow()
+        return self.audit_window
+
+    def _audit_closed(self) -> None:
+        self.audit_window = None
+
+    def _about(self) -> None:
+        from stagewise import __version__
+
+        self.messages.info(
+            self,
+            self.tr("About Stagewise"),
+            self.tr(
+                "Stagewise %s\nStage-of-change questionnaires, interventions and notes, "
+                "in one encrypted file."
+            )
+            % __version__,
+        )
+
+    # -- shutdown ---------------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Close client windows and the database (quitting)."""
+        if self.ctx.practice is not None:
+            self.lock(reason="sign_out")
+        self.ops.wait(30000)
+        self.lock_manager.uninstall()
+        self.ctx.key = None
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+        app = QApplication.instance()
+        if app is not None:
+            for w in QApplication.topLevelWidgets():
+                if isinstance(w, ChartWindow | AuditWindow):
+                    w.close()

@@ -1,0 +1,541 @@
+"""First-run wizard: the practice file, its passphrase, the first account, and the recovery key (shown once).
+
+Non-modal: ``completed`` carries what the main window needs to show the sign-in screen; nothing secret
+outlives the wizard except the database key handed over in ``completed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase, QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from stagewise.core import keys
+from stagewise.core.errors import StagewiseError
+from stagewise.ui.workers import OpRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPractice:
+    """What the wizard made: the practice file (closed again), its key and the first account's name."""
+
+    path: Path
+    key: bytes
+    practice_name: str
+    username: str
+    keyring_saved: bool
+
+
+def _feedback(label: QLabel, text: str, ok: bool | None) -> None:
+    label.setText(text)
+    label.setProperty("state", "" if ok is None else ("ok" if ok else "bad"))
+    label.style().unpolish(label)
+    label.style().polish(label)
+
+
+class PracticePage(QWizardPage):
+    def __init__(self, default_path: Path) -> None:
+        super().__init__()
+        self.setTitle(self.tr("Set up your practice"))
+        self.setSubTitle(
+            self.tr(
+                "Stagewise keeps everything in one encrypted file on this computer. "
+                "Give the practice a name and choose where the file goes."
+            )
+        )
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("practiceNameEdit")
+        self.path_edit = QLineEdit(str(default_path))
+        self.path_edit.setObjectName("practicePathEdit")
+        self.browse_button = QPushButton(self.tr("&Browse…"))
+        self.browse_button.clicked.connect(self._browse)
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("feedback")
+        self.problem_label.setWordWrap(True)
+
+        name_label = QLabel(self.tr("Practice &name"))
+        name_label.setBuddy(self.name_edit)
+        path_label = QLabel(self.tr("Practice &file"))
+        path_label.setBuddy(self.path_edit)
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(self.browse_button)
+        form = QFormLayout(self)
+        form.setVerticalSpacing(12)
+        form.addRow(name_label, self.name_edit)
+        form.addRow(path_label, row)
+        form.addRow("", self.problem_label)
+        self.name_edit.textChanged.connect(self._changed)
+        self.path_edit.textChanged.connect(self._changed)
+        self.setTabOrder(self.name_edit, self.path_edit)
+        self.setTabOrder(self.path_edit, self.browse_button)
+
+    def initializePage(self) -> None:
+        self.name_edit.setFocus()
+
+    def _browse(self) -> None:
+        chosen = PracticeFileChooser.ask(self, self.path_edit.text())
+        if chosen:
+            self.path_edit.setText(chosen if chosen.endswith(".stagewise") else chosen + ".stagewise")
+
+    def _problem(self) -> str:
+        if not self.name_edit.text().strip():
+            return ""
+        text = self.path_edit.text().strip()
+        if not text:
+            return self.tr("Choose where the practice file goes.")
+        path = Path(text).expanduser()
+        if path.exists() or keys.keyfile_path(path).exists():
+            return self.tr("A file with that name already exists there; choose another name.")
+        if path.parent.exists() and not path.parent.is_dir():
+            return self.tr("The folder for the practice file is not a folder.")
+        return ""
+
+    def _changed(self) -> None:
+        problem = self._problem()
+        _feedback(self.problem_label, problem, False if problem else None)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return bool(self.name_edit.text().strip() and self.path_edit.text().strip() and not self._problem())
+
+    @property
+    def practice_name(self) -> str:
+        return " ".join(self.name_edit.text().split())
+
+    @property
+    def practice_path(self) -> Path:
+        return Path(self.path_edit.text().strip()).expanduser()
+
+
+class PracticeFileChooser:
+    """Where the new practice file goes (the seam tests replace)."""
+
+    @classmethod
+    def ask(cls, parent: QWidget, current: str) -> str | None:
+        chosen, _ = QFileDialog.getSaveFileName(
+            parent,
+            parent.tr("Practice file"),
+            current,
+            parent.tr("Stagewise practice (*.stagewise)"),
+        )
+        return chosen or None
+
+
+class SecretPair(QObject):
+    """A secret and its confirmation, with live strength feedback from ``keys.passphrase_problem``.
+
+    Its rows go into the page's own form layout (``add_rows``) so every label lines up.
+    """
+
+    changed = Signal()
+
+    def __init__(self, first: str, second: str, what: str, context: Callable[[], tuple[str, ...]]) -> None:
+        super().__init__()
+        self._what = what
+        self._context = context
+        self.first_edit = QLineEdit()
+        self.first_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.second_edit = QLineEdit()
+        self.second_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.strength_label = QLabel()
+        self.strength_label.setObjectName("feedback")
+        self.strength_label.setWordWrap(True)
+        self.match_label = QLabel()
+        self.match_label.setObjectName("feedback")
+        self.first_label = QLabel(first)
+        self.first_label.setBuddy(self.first_edit)
+        self.second_label = QLabel(second)
+        self.second_label.setBuddy(self.second_edit)
+        self.first_edit.setAccessibleName(first.replace("&", ""))
+        self.second_edit.setAccessibleName(second.replace("&", ""))
+        self.first_edit.textChanged.connect(self.refresh)
+        self.second_edit.textChanged.connect(self.refresh)
+
+    def add_rows(self, form: QFormLayout) -> None:
+        form.addRow(self.first_label, self.first_edit)
+        form.addRow("", self.strength_label)
+        form.addRow(self.second_label, self.second_edit)
+        form.addRow("", self.match_label)
+
+    def problem(self) -> str | None:
+        return keys.passphrase_problem(self.first_edit.text(), context=tuple(self._context()))
+
+    def refresh(self) -> None:
+        text = self.first_edit.text()
+        if not text:
+            _feedback(
+                self.strength_label, self.tr("At least 12 characters; a few unrelated words work well."), None
+            )
+        else:
+            problem = self.problem()
+            if problem:
+                _feedback(self.strength_label, self.tr("Too weak: %s.") % problem, False)
+            else:
+                _feedback(self.strength_label, self.tr("Strong enough."), True)
+        again = self.second_edit.text()
+        if not again:
+            _feedback(self.match_label, "", None)
+        elif again == text:
+            _feedback(self.match_label, self.tr("Both entries match."), True)
+        else:
+            _feedback(self.match_label, self.tr("The two entries are different."), False)
+        self.changed.emit()
+
+    def acceptable(self) -> bool:
+        text = self.first_edit.text()
+        return bool(text) and self.problem() is None and self.second_edit.text() == text
+
+    @property
+    def value(self) -> str:
+        return self.first_edit.text()
+
+    def clear(self) -> None:
+        self.first_edit.clear()
+        self.second_edit.clear()
+
+
+class PassphrasePage(QWizardPage):
+    def __init__(self, practice_page: PracticePage) -> None:
+        super().__init__()
+        self.setTitle(self.tr("Practice passphrase"))
+        self.setSubTitle(
+            self.tr(
+                "The passphrase unlocks the practice file. Everyone who opens this practice on a new "
+                "computer needs it. Each person also gets their own password."
+            )
+        )
+        self.pair = SecretPair(
+            self.tr("&Passphrase"),
+            self.tr("&Confirm passphrase"),
+            "passphrase",
+            lambda: (practice_page.practice_name,),
+        )
+        self.pair.first_edit.setObjectName("passphraseEdit")
+        self.pair.second_edit.setObjectName("passphraseConfirmEdit")
+        form = QFormLayout(self)
+        form.setVerticalSpacing(8)
+        self.pair.add_rows(form)
+        self.pair.changed.connect(self.completeChanged)
+
+    def initializePage(self) -> None:
+        self.pair.refresh()
+        self.pair.first_edit.setFocus()
+
+    def isComplete(self) -> bool:
+        return self.pair.acceptable()
+
+
+def suggest_username(display_name: str) -> str:
+    words = re.findall(r"[a-z0-9]+", display_name.casefold())
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0][:64]
+    return (words[0][0] + words[-1])[:64]
+
+
+class AccountPage(QWizardPage):
+    """The first account (administrator and clinician); creating the practice happens on leaving it."""
+
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(self.tr("Your account"))
+        self.setSubTitle(
+            self.tr(
+                "This first account can manage the practice (administrator) and see clients (clinician). "
+                "You will sign in with it."
+            )
+        )
+        self.display_edit = QLineEdit()
+        self.display_edit.setObjectName("displayNameEdit")
+        self.username_edit = QLineEdit()
+        self.username_edit.setObjectName("usernameEdit")
+        self._username_touched = False
+        self.username_edit.textEdited.connect(self._touched)
+        self.display_edit.textChanged.connect(self._display_changed)
+        self.username_label = QLabel()
+        self.username_label.setObjectName("feedback")
+        self.pair = SecretPair(
+            self.tr("Pass&word"),
+            self.tr("Con&firm password"),
+            "password",
+            lambda: (self.username_edit.text(), self.display_edit.text()),
+        )
+        self.pair.first_edit.setObjectName("accountPasswordEdit")
+        self.pair.second_edit.setObjectName("accountPasswordConfirmEdit")
+        self.status_label = QLabel()
+        self.status_label.setObjectName("feedback")
+        self.status_label.setWordWrap(True)
+
+        display_label = QLabel(self.tr("Your na&me"))
+        display_label.setBuddy(self.display_edit)
+        user_label = QLabel(self.tr("&User name"))
+        user_label.setBuddy(self.username_edit)
+        form = QFormLayout(self)
+        form.setVerticalSpacing(8)
+        form.addRow(display_label, self.display_edit)
+        form.addRow(user_label, self.username_edit)
+        form.addRow("", self.username_label)
+        self.pair.add_rows(form)
+        form.addRow("", self.status_label)
+        self.username_edit.textChanged.connect(self._username_changed)
+        self.pair.changed.connect(self.completeChanged)
+
+    def initializePage(self) -> None:
+        self.display_edit.setFocus()
+
+    def _touched(self) -> None:
+        self._username_touched = True
+
+    def _display_changed(self, text: str) -> None:
+        if not self._username_touched:
+            self.username_edit.setText(suggest_username(text))
+        self.pair.refresh()
+
+    def _username_changed(self) -> None:
+        from stagewise.core.users import username_problem
+
+        name = self.username_edit.text()
+        problem = username_problem(name) if name else None
+        _feedback(
+            self.username_label,
+            (self.tr("Not usable: %s.") % problem) if problem else "",
+            False if problem else None,
+        )
+        self.pair.refresh()
+
+    def isComplete(self) -> bool:
+        from stagewise.core.users import username_problem
+
+        return (
+            not self._wizard.busy
+            and bool(self.display_edit.text().strip())
+            and username_problem(self.username_edit.text()) is None
+            and self.pair.acceptable()
+        )
+
+    def validatePage(self) -> bool:
+        if self._wizard.created is not None:
+            return True
+        self._wizard.create_practice()
+        return False
+
+
+class RecoveryPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle(self.tr("Your recovery key"))
+        self.setSubTitle(
+            self.tr(
+                "If the passphrase is ever forgotten, this key is the only way into the practice file. "
+                "It is shown only now: print it or write it down, and keep it somewhere safe away from "
+                "this computer."
+            )
+        )
+        self.key_label = QLabel()
+        self.key_label.setObjectName("recoveryKey")
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(16)
+        mono.setWeight(QFont.Weight.DemiBold)
+        self.key_label.setFont(mono)
+        self.print_button = QPushButton(self.tr("&Print…"))
+        self.print_button.setObjectName("printButton")
+        self.print_button.clicked.connect(self._print)
+        self.keyring_label = QLabel()
+        self.keyring_label.setObjectName("muted")
+        self.keyring_label.setWordWrap(True)
+        self.stored_check = QCheckBox(self.tr("I have &stored the recovery key safely"))
+        self.stored_check.setObjectName("storedCheck")
+        self.stored_check.toggled.connect(self.completeChanged)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.print_button)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(14)
+        layout.addWidget(self.key_label)
+        layout.addLayout(row)
+        layout.addWidget(self.keyring_label)
+        layout.addSpacing(12)
+        layout.addWidget(self.stored_check)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:
+        wizard = self.wizard()
+        created = wizard.created if isinstance(wizard, FirstRunWizard) else None
+        recovery = wizard.recovery_key if isinstance(wizard, FirstRunWizard) else ""
+        self.key_label.setText(recovery)
+        self.key_label.setAccessibleName(self.tr("Recovery key"))
+        if created is not None and not created.keyring_saved:
+            self.keyring_label.setText(
+                self.tr(
+                    "This computer's keyring is not available, so the practice passphrase will be asked "
+                    "for each time Stagewise starts."
+                )
+            )
+        self.stored_check.setFocus()
+
+    def _print(self) -> None:
+        wizard = self.wizard()
+        if isinstance(wizard, FirstRunWizard):
+            RecoveryKeyPrinter.ask(self, wizard.practice_page.practice_name, self.key_label.text())
+
+    def isComplete(self) -> bool:
+        return self.stored_check.isChecked()
+
+
+class RecoveryKeyPrinter:
+    """Print the recovery key on paper (the seam tests replace)."""
+
+    @classmethod
+    def ask(cls, parent: QWidget, practice_name: str, recovery_key: str) -> bool:
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter()
+        dialog = QPrintDialog(printer, parent)
+        if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+            return False
+        doc = QTextDocument()
+        doc.setHtml(recovery_sheet_html(practice_name, recovery_key))
+        doc.print_(printer)
+        return True
+
+
+def recovery_sheet_html(practice_name: str, recovery_key: str) -> str:
+    from html import escape
+
+    return (
+        f"<h2>Stagewise recovery key</h2><p>Practice: <b>{escape(practice_name)}</b></p>"
+        f"<p style='font-family: monospace; font-size: 20pt'>{escape(recovery_key)}</p>"
+        "<p>This key opens the practice file if the passphrase is forgotten. "
+        "Keep it locked away, apart from the computer.</p>"
+    )
+
+
+class FirstRunWizard(QWizard):
+    """Creates the practice and its first account; ``completed(NewPractice)`` when the user finishes."""
+
+    completed = Signal(object)
+    busy_changed = Signal(bool)
+
+    def __init__(self, default_path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("firstRunWizard")
+        self.setWindowTitle(self.tr("Welcome to Stagewise"))
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.setMinimumSize(640, 520)
+        self.ops = OpRunner(self)
+        self.busy = False
+        self.created: NewPractice | None = None
+        self.recovery_key = ""
+        self.practice_page = PracticePage(default_path)
+        self.passphrase_page = PassphrasePage(self.practice_page)
+        self.account_page = AccountPage(self)
+        self.recovery_page = RecoveryPage()
+        for page in (self.practice_page, self.passphrase_page, self.account_page, self.recovery_page):
+            self.addPage(page)
+        self.finished.connect(self._on_finished)
+
+    def create_practice(self) -> None:
+        """Create the practice file and the first account off the UI thread, then go on to the key."""
+        if self.busy:
+            return
+        path = self.practice_page.practice_path
+        name = self.practice_page.practice_name
+        passphrase = self.passphrase_page.pair.value
+        username = self.account_page.username_edit.text()
+        display = " ".join(self.account_page.display_edit.text().split())
+        password = self.account_page.pair.value
+
+        def work() -> tuple[NewPractice, str]:
+            from stagewise.core import store, users
+            from stagewise.core.models import Role
+
+            created = store.create_practice(path, passphrase, name=name)
+            try:
+                with created.practice.session_factory.begin() as s:
+                    users.create_user(
+                        s,
+                        username=username,
+                        display_name=display,
+                        password=password,
+                        roles=(Role.ADMIN, Role.CLINICIAN),
+                        actor=None,
+                    )
+            except BaseException:
+                created.practice.close()
+                store.remove_practice_files(path)
+                raise
+            created.practice.close()
+            made = NewPractice(path, created.practice.key, name, username, created.keyring_saved)
+            return made, created.recovery_key
+
+        self._set_busy(True)
+        self.ops.run(work, on_done=self._created, on_failed=self._failed, name="create-practice")
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.account_page.status_label.setText(self.tr("Creating the practice file…") if busy else "")
+        for b in (QWizard.WizardButton.BackButton, QWizard.WizardButton.CancelButton):
+            self.button(b).setEnabled(not busy)
+        self.account_page.completeChanged.emit()
+        self.busy_changed.emit(busy)
+
+    def _created(self, result: tuple[NewPractice, str]) -> None:
+        self.created, self.recovery_key = result
+        log.info("first-run wizard created a practice")
+        self._set_busy(False)
+        self.next()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(exc, StagewiseError):
+            _feedback(self.account_page.status_label, str(exc), False)
+        else:
+            log.error("creating the practice failed", exc_info=exc)
+            _feedback(
+                self.account_page.status_label,
+                self.tr("The practice could not be created; details are in the log."),
+                False,
+            )
+
+    def _on_finished(self, result: int) -> None:
+        # Whatever happens, the recovery key leaves memory with the wizard.
+        self.recovery_key = ""
+        self.recovery_page.key_label.clear()
+        self.passphrase_page.pair.clear()
+        self.account_page.pair.clear()
+        if result == QWizard.DialogCode.Accepted and self.created is not None:
+            self.completed.emit(self.created)
+
+    def reject(self) -> None:
+        if self.busy:
+            return
+        if self.created is not None:  # the practice exists: finishing is the only way on
+            return
+        super().reject()

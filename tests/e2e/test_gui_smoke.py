@@ -1,0 +1,94 @@
+"""The real app, started as a subprocess offscreen: ``--smoke-test PATH --passphrase-stdin``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stagewise.core import clients, store
+from tests.conftest import PASSPHRASE
+
+pytestmark = pytest.mark.e2e
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        STAGEWISE_HOME=str(home),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    return env
+
+
+def _run(args: list[str], home: Path, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stagewise.ui.app", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_env(home),
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def practice_with_clients(practice_path: Path) -> Path:
+    created = store.create_practice(
+        practice_path, PASSPHRASE, name="Harbour Counselling", save_to_keyring=False
+    )
+    with created.practice.session_factory.begin() as s:
+        for chart, given, family in (("1", "Jo", "Smith"), ("2", "Ana", "Okafor"), ("3", "Sam", "Lee")):
+            clients.create_client(
+                s,
+                chart_number=chart,
+                given_name=given,
+                family_name=family,
+                date_of_birth=dt.date(1980, 1, 1),
+                actor="test",
+            )
+    created.practice.close()
+    return practice_path
+
+
+def test_smoke_test_opens_practice_and_shows_clients(practice_with_clients: Path, tmp_path: Path) -> None:
+    home = tmp_path / "gui-home"
+    result = _run(["--smoke-test", str(practice_with_clients), "--passphrase-stdin"], home, PASSPHRASE + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "smoke-test: main window shows 3 clients" in result.stdout
+    log = (home / "logs" / "stagewise.log").read_text(encoding="utf-8")
+    assert "smoke-test: main window shows 3 clients" in log
+    # Privacy: the log names no client.
+    for name in ("Smith", "Okafor", "Lee", "Jo ", "Ana"):
+        assert name not in log
+
+
+def test_smoke_test_refuses_without_the_key(practice_with_clients: Path, tmp_path: Path) -> None:
+    home = tmp_path / "gui-home"
+    wrong = _run(
+        ["--smoke-test", str(practice_with_clients), "--passphrase-stdin"], home, "Not-The-Right-One-99\n"
+    )
+    assert wrong.returncode == 2
+    assert "passphrase is not correct" in wrong.stderr
+    assert "main window" not in wrong.stdout
+    # No passphrase and no keyring: nothing opens, nothing is shown.
+    none = _run(["--smoke-test", str(practice_with_clients)], home, "")
+    assert none.returncode == 2
+    assert "keyring" in none.stderr
+    assert "Smith" not in none.stdout + none.stderr
+
+
+def test_gui_command_is_registered_and_qt_free_until_run() -> None:
+    code = (
+        "import sys; from stagewise.cli import build_parser; p = build_parser();"
+        "a = p.parse_args(['gui', '--no-dialogs', 'x.stagewise']);"
+        "assert a.func.__module__ == 'stagewise.commands.gui';"
+        "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
