@@ -222,7 +222,7 @@ def upgrade() -> None:
     with op.batch_alter_table('administration', schema=None) as batch_op:
         batch_op.create_index('ix_administration_client_form', ['client_id', 'form_id', 'started_at'], unique=False)
         batch_op.create_index('ix_administration_focus_started', ['focus_id', 'started_at'], unique=False)
-        batch_op.create_index('ix_administration_status', ['status'], unique=False)
+        batch_op.create_index('ix_administration_in_progress', ['status'], unique=False, sqlite_where=sa.text("status = 'in_progress'"))
 
     op.create_table('note_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -373,7 +373,7 @@ def downgrade() -> None:
 
     op.drop_table('note_version')
     with op.batch_alter_table('administration', schema=None) as batch_op:
-        batch_op.drop_index('ix_administration_status')
+        batch_op.drop_index('ix_administration_in_progress', sqlite_where=sa.text("status = 'in_progress'"))
         batch_op.drop_index('ix_administration_focus_started')
         batch_op.drop_index('ix_administration_client_form')
 
