@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import random
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +9,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from stagewise.core import notes
-from stagewise.core.audit import canonical_json
-from stagewise.core.models import Client
 from stagewise.core.note_search import (
     MARK_END,
     MARK_START,
@@ -23,7 +18,6 @@ from stagewise.core.note_search import (
     search_notes,
     snippet_spans,
 )
-from stagewise.core.store import Practice
 from tests.core.test_notes import SOAP, T0, make_people
 
 
@@ -200,82 +194,3 @@ def test_search_uses_recency_order_without_ranking(session: Session) -> None:
         )
     ).all()
     assert not any("TEMP B-TREE" in str(row[-1]) for row in plan)  # FTS5 walks rowids; no sort step
-
-
-# --------------------------------------------------------------------------------------------------------
-# Benchmark (not a timed test): STAGEWISE_BENCH=1 pytest tests/core/test_note_search.py -k benchmark -s
-
-WORDS = [
-    *("client", "reports", "cravings", "motivation", "sleep", "family", "work", "stress", "relapse"),
-    *("plan", "goals", "anxiety", "mood", "drinking", "smoking", "change", "session", "review"),
-    *("homework", "progress", "support", "coping", "trigger", "weekend"),
-]
-
-
-def _small_client(s: Session) -> int:
-    c = Client(
-        chart_number="C-SMALL",
-        given_name="Test",
-        family_name="Client",
-        given_name_key="test",
-        family_name_key="client",
-        date_of_birth=dt.date(1980, 1, 1),
-    )
-    s.add(c)
-    s.flush()
-    return c.id
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("STAGEWISE_BENCH"), reason="benchmark: set STAGEWISE_BENCH=1")
-def test_benchmark_search_250k_notes(practice: Practice) -> None:
-    total = int(os.environ.get("STAGEWISE_BENCH_NOTES", "250000"))
-    rng = random.Random(6)
-    with practice.session_factory.begin() as s:
-        p = make_people(s)
-        small = _small_client(s)  # 20 notes among 250,000: a client filter must not scan the rest
-        start = time.perf_counter()
-        base = T0
-        rows = []
-        for i in range(total):
-            body = " ".join(rng.choice(WORDS) for _ in range(60))
-            if i % 5000 == 0:
-                body += " zebrafinch"
-            rows.append(
-                {
-                    "client_id": small if i % 12500 == 7 else (p.client if i % 2 else p.other_client),
-                    "author": p.alice,
-                    "at": (base + dt.timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                    "fields": canonical_json({"text": body}),
-                }
-            )
-            if len(rows) == 5000:
-                s.execute(
-                    text(
-                        "INSERT INTO note(client_id, template_id, template_version, author_id,"
-                        " written_at, updated_at, status, fields) VALUES (:client_id, 'free_text', '1.0',"
-                        " :author, :at, :at, 'draft', :fields)"
-                    ),
-                    rows,
-                )
-                rows.clear()
-        print(f"\nloaded {total} notes in {time.perf_counter() - start:.1f} s")
-    with practice.session_factory() as s:
-        for label, query, kwargs in [
-            ("common term", "cravings", {}),
-            ("two common terms", "cravings sleep", {}),
-            ("common prefix", "crav", {}),
-            ("rare term", "zebrafinch", {}),
-            ("common term, one client", "cravings", {"client_id": p.client}),
-            ("common term, author", "cravings", {"author_id": p.alice}),
-            ("common term, small client", "cravings", {"client_id": small}),
-            ("rare term, small client", "zebrafinch", {"client_id": small}),
-        ]:
-            timings = []
-            for _ in range(5):
-                t = time.perf_counter()
-                hits = search_notes(s, query, limit=50, **kwargs)  # type: ignore[arg-type]
-                timings.append(time.perf_counter() - t)
-            assert hits or "small" in label
-            best, worst = min(timings) * 1000, max(timings) * 1000
-            print(f"{label:28s} {len(hits):3d} hits  best {best:7.1f} ms  worst {worst:7.1f} ms")
