@@ -58,6 +58,28 @@ def add_secret_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--out FILE`` (required), ``--client CHART_NO`` and ``--force``: the options of an export command."""
+    parser.add_argument("--out", metavar="FILE", type=Path, required=True, help="the JSON file to write")
+    parser.add_argument("--client", metavar="CHART_NO", help="only the client with this chart number")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+
+def refuse_existing(out: Path, *, force: bool) -> None:
+    """Refuse to write over ``out`` unless ``--force`` was given."""
+    if out.exists() and not force:
+        raise UserInputError(f"{out} already exists; choose another file name (or --force).")
+
+
+def warn_unencrypted(out: Path) -> None:
+    """Say on stderr that an export just written holds client records in plain text."""
+    print(
+        f"stagewise: warning: {out} is NOT encrypted; it holds client records in plain text. "
+        "Keep it safe and delete it when done.",
+        file=sys.stderr,
+    )
+
+
 def secrets_from(args: argparse.Namespace) -> Secrets:
     existing = getattr(args, "_secrets", None)
     if existing is None:

@@ -13,7 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stagewise.commands._common import add_practice_arguments, cli_actor, opened, print_json
+from stagewise.commands._common import (
+    add_export_arguments,
+    add_practice_arguments,
+    cli_actor,
+    opened,
+    print_json,
+    refuse_existing,
+    warn_unencrypted,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -68,9 +76,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     add_practice_arguments(fhir)
-    fhir.add_argument("--out", metavar="FILE", type=Path, required=True, help="the JSON file to write")
-    fhir.add_argument("--client", metavar="CHART_NO", help="only the client with this chart number")
-    fhir.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    add_export_arguments(fhir)
     fhir.set_defaults(func=_fhir_export)
 
 
@@ -225,19 +231,14 @@ def _due(args: argparse.Namespace) -> int:
 
 def _fhir_export(args: argparse.Namespace) -> int:
     from stagewise.core import fhir_bundle
-    from stagewise.core.errors import UserInputError
 
     out: Path = args.out
-    if out.exists() and not args.force:
-        raise UserInputError(f"{out} already exists; choose another file name (or --force).")
+    refuse_existing(out, force=args.force)
     with opened(args) as practice:
         summary = fhir_bundle.write_fhir_bundle(
             practice, out, client_chart=args.client, actor=cli_actor(), overwrite=args.force
         )
-    print(
-        f"stagewise: warning: {out} is NOT encrypted; it holds client records in plain text.",
-        file=sys.stderr,
-    )
+    warn_unencrypted(out)
     print(
         f"Wrote a FHIR R4 Bundle: {summary.patients} patient(s), {summary.questionnaires} questionnaire(s), "
         f"{summary.responses} response(s), {summary.observations} observation(s)."

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from stagewise.commands._common import add_practice_arguments, cli_actor, opened
+from stagewise.commands._common import (
+    add_export_arguments,
+    add_practice_arguments,
+    cli_actor,
+    opened,
+    refuse_existing,
+    warn_unencrypted,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -33,9 +39,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     add_practice_arguments(exp)
-    exp.add_argument("--out", metavar="FILE", type=Path, required=True, help="the JSON file to write")
-    exp.add_argument("--client", metavar="CHART_NO", help="export only the client with this chart number")
-    exp.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    add_export_arguments(exp)
     exp.add_argument(
         "--fhir",
         action="store_true",
@@ -64,22 +68,16 @@ def _import(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from stagewise.core import interchange
-    from stagewise.core.errors import UserInputError
 
     out: Path = args.out
-    if out.exists() and not args.force:
-        raise UserInputError(f"{out} already exists; choose another file name (or --force).")
+    refuse_existing(out, force=args.force)
     if args.fhir:
         return _export_fhir(args)
     with opened(args) as practice:
         with practice.session_factory.begin() as s:
             result = interchange.export_practice(s, actor=cli_actor(), chart_number=args.client)
             interchange.write_file(out, result.text, overwrite=args.force)
-    print(
-        f"stagewise: warning: {out} is NOT encrypted; it holds client records in plain text. "
-        "Keep it safe and delete it when done.",
-        file=sys.stderr,
-    )
+    warn_unencrypted(out)
     print(f"Exported {result.clients} client(s) with {result.focuses} focus(es){_counts(result.sections)}.")
     return 0
 
@@ -91,10 +89,6 @@ def _export_fhir(args: argparse.Namespace) -> int:
         summary = fhir_bundle.write_fhir_bundle(
             practice, args.out, client_chart=args.client, actor=cli_actor(), overwrite=args.force
         )
-    print(
-        f"stagewise: warning: {args.out} is NOT encrypted; it holds client records in plain text. "
-        "Keep it safe and delete it when done.",
-        file=sys.stderr,
-    )
+    warn_unencrypted(args.out)
     print(f"Exported a FHIR bundle: {summary}.")
     return 0

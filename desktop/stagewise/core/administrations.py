@@ -20,23 +20,57 @@ routine; nothing is due for them, so the registry stays quiet).  A *removed* foc
 administration, but one already open when the focus is removed keeps saving answers and may be completed
 (never lose an answer); ``AdministrationInfo.focus_removed`` lets the screen say so.  An administration
 may be completed with answers missing: the result then says ``complete`` false and lists them.
+
+Reading lives in :mod:`.administration_queries`, the stored instrument versions in :mod:`.form_versions`,
+results and risk alerts in :mod:`.administration_results`; this module re-exports their public names, so
+``administrations.history`` and the like keep working.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stagewise.core import audit, risk
-from stagewise.core.errors import ConflictError, FormError, NotFoundError, UserInputError
-from stagewise.core.forms.loader import Library, load_library, parse_form
+from stagewise.core.administration_queries import (
+    AdministrationInfo,
+    AdministrationScreen,
+    ItemColumn,
+    ItemHistory,
+    ItemRow,
+    ItemView,
+    Number,
+    OptionView,
+    form_for,
+    get,
+    history,
+    in_progress,
+    info_query,
+    item_history,
+    item_text,
+    latest_results_for_focus,
+    load_administration,
+    ordered_form_choices,
+    previous,
+    recent_forms,
+    results_history,
+    resume_point,
+    screen,
+    stage_comparison,
+)
+from stagewise.core.administration_results import (
+    default_options,
+    raise_item_alert,
+    raise_risk_alerts,
+    store_result,
+)
+from stagewise.core.errors import ConflictError, NotFoundError, UserInputError
+from stagewise.core.form_versions import row_form, snapshot, stored_form
+from stagewise.core.forms.loader import Library, load_library
 from stagewise.core.forms.model import Form
 from stagewise.core.models import (
     Administration,
@@ -44,55 +78,15 @@ from stagewise.core.models import (
     AdministrationStatus,
     Client,
     Focus,
-    FormVersion,
-    ScoreResult,
     User,
     utcnow,
 )
 from stagewise.core.scoring import Result, ScoringOptions, diff_results, score, validate_answer
-from stagewise.core.staging import StageComparison, side_by_side
 
-Number = int | float
 MAX_VOID_REASON = 1000
 
 # --------------------------------------------------------------------------------------------------------
 # Values
-
-
-@dataclass(frozen=True, slots=True)
-class AdministrationInfo:
-    """One administration, as screens, reports and the CLI see it.
-
-    ``answers`` is a copy (printed item id → printed value); ``item_ids`` lists the items of the
-    administration's own instrument version in printed order.
-    """
-
-    id: int
-    client_id: int
-    focus_id: int | None
-    focus_key: str | None
-    form_id: str
-    form_version: str
-    scoring_version: str | None
-    mode: AdministrationMode
-    by_user_id: int | None
-    by_username: str | None
-    started_at: dt.datetime
-    completed_at: dt.datetime | None
-    status: AdministrationStatus
-    void_reason: str | None
-    voided_at: dt.datetime | None
-    answers: dict[str, Number]
-    current_item: str | None
-    behaviour_text: str | None
-    result: Result | None
-    item_ids: tuple[str, ...]
-    focus_removed: bool
-
-    @property
-    def unanswered(self) -> tuple[str, ...]:
-        """Items without an answer, in printed order."""
-        return tuple(i for i in self.item_ids if i not in self.answers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,391 +121,12 @@ class RescoreOutcome:
         return bool(self.differences)
 
 
-@dataclass(frozen=True, slots=True)
-class ItemColumn:
-    administration_id: int
-    completed_at: dt.datetime | None
-    form_version: str
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRow:
-    """One item across administrations: ``values`` line up with :attr:`ItemHistory.columns`."""
-
-    item_id: str
-    text: str
-    values: tuple[Number | None, ...]
-
-    @property
-    def moved(self) -> bool:
-        """The answer differs between at least two administrations that answered it."""
-        return len({v for v in self.values if v is not None}) > 1
-
-    @property
-    def change(self) -> Number | None:
-        """Last answer minus first answer (None unless answered at least twice)."""
-        given = [v for v in self.values if v is not None]
-        return given[-1] - given[0] if len(given) > 1 else None
-
-
-@dataclass(frozen=True, slots=True)
-class ItemHistory:
-    """A client's answers to one instrument over time, item by item ("which statements moved")."""
-
-    form_id: str
-    columns: tuple[ItemColumn, ...]
-    rows: tuple[ItemRow, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OptionView:
-    value: Number
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class ItemView:
-    """One question as the screen shows it: wording with the behaviour filled in, options in display order."""
-
-    id: str
-    number: int
-    text: str
-    options: tuple[OptionView, ...]
-    optional: bool
-    answer: Number | None
-
-
-@dataclass(frozen=True, slots=True)
-class AdministrationScreen:
-    """Everything a questionnaire screen needs, and nothing about the client or other records.
-
-    Safe to show to the client in client mode: no name, chart number, scores or earlier answers; only
-    this administration's questions and its own answers so far.  ``clinician_instructions`` is for the
-    clinician's view only.
-    """
-
-    administration_id: int
-    form_id: str
-    title: str
-    mode: AdministrationMode
-    client_instructions: str
-    clinician_instructions: str
-    items: tuple[ItemView, ...]
-    resume_at: str | None
-
-
-# --------------------------------------------------------------------------------------------------------
-# The administration's own instrument version
-
-_FORMS: OrderedDict[str, Form] = OrderedDict()  # sha256 → Form parsed from a stored snapshot
-_FORMS_MAX = 64
-
-
-def _remember(form: Form) -> Form:
-    _FORMS[form.sha256] = form
-    _FORMS.move_to_end(form.sha256)
-    while len(_FORMS) > _FORMS_MAX:
-        _FORMS.popitem(last=False)
-    return form
-
-
-def snapshot(session: Session, form: Form) -> FormVersion:
-    """The ``form_version`` row holding ``form``'s exact source text (created on first use)."""
-    row = session.execute(
-        select(FormVersion).where(
-            FormVersion.form_id == form.id,
-            FormVersion.version == form.version,
-            FormVersion.sha256 == form.sha256,
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        row = FormVersion(form_id=form.id, version=form.version, sha256=form.sha256, source=form.source_text)
-        session.add(row)
-        session.flush()
-    _remember(form)
-    return row
-
-
-def stored_form(session: Session, form_version_id: int) -> Form:
-    """The instrument exactly as it was when an administration started (parsed from its snapshot).
-
-    Raises:
-        FormError: the snapshot is missing or can no longer be read by this version of Stagewise.
-    """
-    sha = session.execute(
-        select(FormVersion.sha256).where(FormVersion.id == form_version_id)
-    ).scalar_one_or_none()
-    if sha is None:
-        raise FormError(f"The stored instrument version {form_version_id} is missing from the practice file.")
-    cached = _FORMS.get(sha)
-    if cached is not None:
-        return cached
-    row = session.get(FormVersion, form_version_id)
-    assert row is not None
-    try:
-        form = parse_form(row.source, Path(f"{row.form_id}-{row.version}.toml"))
-    except FormError as exc:
-        raise FormError(
-            f"The stored copy of {row.form_id} version {row.version} cannot be read by this version of "
-            f"Stagewise ({exc})."
-        ) from exc
-    return _remember(form)
-
-
-def row_form(session: Session, adm: Administration) -> Form:
-    if adm.form_version_id is None:
-        # Not written by this module (every start and import snapshots); fall back to the library.
-        return load_library().get(adm.form_id, adm.form_version)
-    return stored_form(session, adm.form_version_id)
-
-
-# --------------------------------------------------------------------------------------------------------
-# Reading
-
-
-def _info(
-    session: Session,
-    adm: Administration,
-    focus_key: str | None,
-    focus_active: bool | None,
-    username: str | None,
-) -> AdministrationInfo:
-    form = row_form(session, adm)
-    return AdministrationInfo(
-        id=adm.id,
-        client_id=adm.client_id,
-        focus_id=adm.focus_id,
-        focus_key=focus_key,
-        form_id=adm.form_id,
-        form_version=adm.form_version,
-        scoring_version=adm.scoring_version,
-        mode=AdministrationMode(adm.mode),
-        by_user_id=adm.by_user_id,
-        by_username=username,
-        started_at=adm.started_at,
-        completed_at=adm.completed_at,
-        status=AdministrationStatus(adm.status),
-        void_reason=adm.void_reason,
-        voided_at=adm.voided_at,
-        answers=dict(adm.answers or {}),
-        current_item=adm.current_item,
-        behaviour_text=adm.behaviour_text,
-        result=None if adm.result is None else Result.from_json(adm.result),
-        item_ids=tuple(it.id for it in form.items),
-        focus_removed=focus_active is False,
-    )
-
-
-def info_query() -> Any:
-    return (
-        select(Administration, Focus.key, Focus.active, User.username)
-        .outerjoin(Focus, Focus.id == Administration.focus_id)
-        .outerjoin(User, User.id == Administration.by_user_id)
-    )
-
-
-def _infos(session: Session, q: Any) -> list[AdministrationInfo]:
-    return [_info(session, adm, key, active, user) for adm, key, active, user in session.execute(q)]
-
-
-def get(session: Session, administration_id: int) -> AdministrationInfo:
-    """One administration.
-
-    Raises:
-        NotFoundError: no such administration.
-    """
-    found = _infos(session, info_query().where(Administration.id == administration_id))
-    if not found:
-        raise NotFoundError(f"There is no administration {administration_id}.")
-    return found[0]
-
-
-def form_for(session: Session, administration_id: int) -> Form:
-    """The instrument version an administration uses (for item wording and scales on screen)."""
-    return row_form(session, _load(session, administration_id))
-
-
-def screen(session: Session, administration_id: int) -> AdministrationScreen:
-    """The questions of an administration in its own instrument version, ready to display."""
-    info = get(session, administration_id)
-    form = form_for(session, administration_id)
-    behaviour = info.behaviour_text
-    items = tuple(
-        ItemView(
-            id=item.id,
-            number=item.number,
-            text=form.item_text(item.id, behaviour),
-            options=tuple(
-                OptionView(o.value, form.fill(o.label, behaviour))
-                for o in form.scale(item.scale).display_options()
-            ),
-            optional=item.optional,
-            answer=info.answers.get(item.id),
-        )
-        for item in form.items
-    )
-    return AdministrationScreen(
-        administration_id=info.id,
-        form_id=form.id,
-        title=form.title,
-        mode=info.mode,
-        client_instructions=form.fill(form.client_instructions, behaviour),
-        clinician_instructions=form.instructions,
-        items=items,
-        resume_at=resume_point(info),
-    )
-
-
-def item_text(session: Session, info: AdministrationInfo, item_id: str) -> str:
-    """Item wording with the behaviour placeholder filled from the administration's focus."""
-    return form_for(session, info.id).item_text(item_id, info.behaviour_text)
-
-
-def resume_point(info: AdministrationInfo) -> str | None:
-    """The item to re-open at: the first unanswered item at or after ``current_item`` (wrapping round).
-
-    When every item is answered it is ``current_item`` (or the last item), for review before completing;
-    None only for an instrument without items.
-    """
-    order = info.item_ids
-    if not order:
-        return None
-    start = order.index(info.current_item) if info.current_item in order else 0
-    for item_id in order[start:] + order[:start]:
-        if item_id not in info.answers:
-            return item_id
-    return info.current_item if info.current_item in order else order[-1]
-
-
-def in_progress(session: Session, *, client_id: int | None = None) -> list[AdministrationInfo]:
-    """Unfinished administrations, oldest first (for "resume?" after a crash, lock or closed window)."""
-    q = info_query().where(Administration.status == AdministrationStatus.IN_PROGRESS.value)
-    if client_id is not None:
-        q = q.where(Administration.client_id == client_id)
-    return _infos(session, q.order_by(Administration.started_at, Administration.id))
-
-
-def history(
-    session: Session,
-    *,
-    client_id: int,
-    form_id: str | None = None,
-    focus_id: int | None = None,
-    include_voided: bool = False,
-) -> list[AdministrationInfo]:
-    """Completed administrations, oldest first (voided ones only with ``include_voided``)."""
-    statuses = [AdministrationStatus.COMPLETE.value]
-    if include_voided:
-        statuses.append(AdministrationStatus.VOIDED.value)
-    q = info_query().where(Administration.client_id == client_id, Administration.status.in_(statuses))
-    if form_id is not None:
-        q = q.where(Administration.form_id == form_id)
-    if focus_id is not None:
-        q = q.where(Administration.focus_id == focus_id)
-    when = func.coalesce(Administration.completed_at, Administration.started_at)
-    return _infos(session, q.order_by(when, Administration.id))
-
-
-def previous(session: Session, administration_id: int) -> AdministrationInfo | None:
-    """The completed administration of the same client, instrument and focus just before this one."""
-    adm = _load(session, administration_id)
-    when = adm.completed_at or adm.started_at
-    q = info_query().where(
-        Administration.client_id == adm.client_id,
-        Administration.form_id == adm.form_id,
-        Administration.status == AdministrationStatus.COMPLETE.value,
-        Administration.id != adm.id,
-        Administration.completed_at <= when,
-    )
-    q = q.where(
-        Administration.focus_id.is_(None) if adm.focus_id is None else Administration.focus_id == adm.focus_id
-    )
-    found = _infos(session, q.order_by(Administration.completed_at.desc(), Administration.id.desc()))
-    # Same completion instant: only an earlier id counts as "before".
-    found = [f for f in found if f.completed_at != when or f.id < adm.id]
-    return found[0] if found else None
-
-
-def item_history(
-    session: Session, *, client_id: int, form_id: str, focus_id: int | None = None
-) -> ItemHistory:
-    """A client's answers to one instrument, item by item over time (completed, not voided).
-
-    Rows follow the newest administration's item order and wording (behaviour filled in); items only an
-    older version had are added after them.
-    """
-    done = history(session, client_id=client_id, form_id=form_id, focus_id=focus_id)
-    columns = tuple(ItemColumn(a.id, a.completed_at, a.form_version) for a in done)
-    order: list[str] = []
-    texts: dict[str, str] = {}
-    for info in reversed(done):  # newest first, so the newest wording wins
-        form = form_for(session, info.id)
-        for item in form.items:
-            if item.id not in texts:
-                texts[item.id] = form.item_text(item.id, info.behaviour_text)
-                order.append(item.id)
-    rows = tuple(ItemRow(i, texts[i], tuple(a.answers.get(i) for a in done)) for i in order)
-    return ItemHistory(form_id, columns, rows)
-
-
-def latest_results_for_focus(session: Session, focus_id: int) -> list[Result]:
-    """The latest completed result of each instrument given for the focus (instrument order by id)."""
-    latest: dict[str, AdministrationInfo] = {}
-    q = info_query().where(
-        Administration.focus_id == focus_id,
-        Administration.status == AdministrationStatus.COMPLETE.value,
-    )
-    for info in _infos(session, q.order_by(Administration.completed_at, Administration.id)):
-        latest[info.form_id] = info
-    return [latest[k].result for k in sorted(latest) if latest[k].result is not None]  # type: ignore[misc]
-
-
-def stage_comparison(session: Session, focus_id: int) -> StageComparison:
-    """Each instrument's stage for the focus side by side, with the disagreement indicator."""
-    return side_by_side(latest_results_for_focus(session, focus_id))
-
-
-def recent_forms(session: Session, *, user_id: int, limit: int = 5) -> list[str]:
-    """Instrument ids this user gave most recently, newest first."""
-    last = func.max(Administration.started_at)
-    q = (
-        select(Administration.form_id, last)
-        .where(Administration.by_user_id == user_id)
-        .group_by(Administration.form_id)
-        .order_by(last.desc(), Administration.form_id)
-        .limit(limit)
-    )
-    return [form_id for form_id, _ in session.execute(q)]
-
-
-def ordered_form_choices(
-    session: Session, *, user_id: int, library: Library, favourites: Sequence[str] = ()
-) -> list[Form]:
-    """The instrument picker's order: the practice's favourites, then this user's recent ones, then the rest.
-
-    Ids not in the library are skipped.
-    """
-    known = {f.id: f for f in library.forms}
-    ordered: list[str] = []
-    for form_id in [*favourites, *recent_forms(session, user_id=user_id), *(f.id for f in library.forms)]:
-        if form_id in known and form_id not in ordered:
-            ordered.append(form_id)
-    return [known[i] for i in ordered]
-
-
 # --------------------------------------------------------------------------------------------------------
 # Changing
 
 
-def _load(session: Session, administration_id: int) -> Administration:
-    adm = session.get(Administration, administration_id)
-    if adm is None:
-        raise NotFoundError(f"There is no administration {administration_id}.")
-    return adm
-
-
 def _open(session: Session, administration_id: int) -> Administration:
-    adm = _load(session, administration_id)
+    adm = load_administration(session, administration_id)
     if adm.status != AdministrationStatus.IN_PROGRESS.value:
         word = "completed" if adm.status == AdministrationStatus.COMPLETE.value else "voided"
         raise ConflictError(f"This administration was {word}; its answers can no longer change.")
@@ -653,15 +268,7 @@ def answer(
     prompts: list[risk.RiskPrompt] = []
     flag = form.item(item_id).flag
     if flag is not None and checked >= flag.at_least:
-        alert_id, _created = risk.raise_alert(
-            session,
-            client_id=adm.client_id,
-            administration_id=adm.id,
-            flag=flag.name,
-            item_id=item_id,
-            actor=actor,
-            now=now,
-        )
+        alert_id = raise_item_alert(session, adm, flag.name, item_id, actor, now)
         if not risk.is_acknowledged(session, alert_id):
             prompts.append(
                 risk.RiskPrompt(alert_id, flag.name, item_id, flag.message, risk.safety_text(session))
@@ -692,68 +299,6 @@ def set_current_item(session: Session, administration_id: int, item_id: str) -> 
     row_form(session, adm).item(item_id)
     adm.current_item = item_id
     session.flush()
-
-
-def default_options(session: Session, form: Form) -> ScoringOptions:
-    """Scoring options from Practice settings (the URICA stage rule, when the instrument offers it)."""
-    from stagewise.core.settings import load_settings
-
-    rule = load_settings(session).urica_stage_rule
-    if form.stage is not None and any(r.id == rule for r in form.stage.rules):
-        return ScoringOptions(urica_stage_rule=rule)
-    return ScoringOptions()
-
-
-def store_result(session: Session, adm: Administration, result: Result, now: dt.datetime) -> None:
-    for old in session.execute(
-        select(ScoreResult).where(ScoreResult.administration_id == adm.id, ScoreResult.current)
-    ).scalars():
-        old.current = False
-    data = result.to_json()
-    session.add(
-        ScoreResult(
-            administration_id=adm.id,
-            form_version=result.form_version,
-            scoring_version=result.scoring_version,
-            result=data,
-            computed_at=now,
-            current=True,
-        )
-    )
-    adm.result = data
-    adm.scoring_version = result.scoring_version
-
-
-def raise_risk_alerts(
-    session: Session,
-    adm: Administration,
-    form: Form,
-    result: Result | None,
-    actor: str | None,
-    now: dt.datetime,
-) -> list[int]:
-    """Alerts for every flagged answer (and risk flags in the result) not raised yet; returns their ids."""
-    ids: list[int] = []
-    answers = adm.answers or {}
-    item_flags = {it.flag.name: it for it in form.items if it.flag is not None}
-    for name, item in item_flags.items():
-        assert item.flag is not None
-        value = answers.get(item.id)
-        fired = (value is not None and value >= item.flag.at_least) or (
-            result is not None and name in result.flags
-        )
-        if fired:
-            alert_id, _ = risk.raise_alert(
-                session,
-                client_id=adm.client_id,
-                administration_id=adm.id,
-                flag=name,
-                item_id=item.id,
-                actor=actor,
-                now=now,
-            )
-            ids.append(alert_id)
-    return ids
 
 
 def complete(
@@ -816,7 +361,7 @@ def void(session: Session, administration_id: int, reason: str, *, actor: str | 
         raise UserInputError("Give a reason for voiding this administration; it is kept in the record.")
     if len(text) > MAX_VOID_REASON:
         raise UserInputError(f"The reason is too long (at most {MAX_VOID_REASON} characters).")
-    adm = _load(session, administration_id)
+    adm = load_administration(session, administration_id)
     if adm.status == AdministrationStatus.VOIDED.value:
         raise ConflictError("This administration is already voided.")
     before = adm.status
@@ -852,7 +397,7 @@ def rescore(
         ConflictError: the administration is not completed.
         UserInputError: ``form`` is another instrument or lacks an answered item.
     """
-    adm = _load(session, administration_id)
+    adm = load_administration(session, administration_id)
     if adm.status != AdministrationStatus.COMPLETE.value or adm.result is None:
         raise ConflictError("Only a completed administration can be scored again.")
     own = row_form(session, adm)
@@ -889,11 +434,45 @@ def rescore(
     return RescoreOutcome(old, new, lines)
 
 
-def results_history(session: Session, administration_id: int) -> list[tuple[dt.datetime, bool, Result]]:
-    """Every result computed for an administration, oldest first: ``(computed_at, current, result)``."""
-    rows = session.execute(
-        select(ScoreResult)
-        .where(ScoreResult.administration_id == administration_id)
-        .order_by(ScoreResult.computed_at, ScoreResult.id)
-    ).scalars()
-    return [(r.computed_at, r.current, Result.from_json(r.result)) for r in rows]
+__all__ = [
+    "MAX_VOID_REASON",
+    "AdministrationInfo",
+    "AdministrationScreen",
+    "AnswerSaved",
+    "ItemColumn",
+    "ItemHistory",
+    "ItemRow",
+    "ItemView",
+    "Number",
+    "OptionView",
+    "RescoreOutcome",
+    "answer",
+    "behaviour_phrase",
+    "clear_answer",
+    "complete",
+    "default_options",
+    "form_for",
+    "get",
+    "history",
+    "in_progress",
+    "info_query",
+    "item_history",
+    "item_text",
+    "latest_results_for_focus",
+    "ordered_form_choices",
+    "previous",
+    "raise_risk_alerts",
+    "recent_forms",
+    "rescore",
+    "results_history",
+    "resume_point",
+    "row_form",
+    "screen",
+    "set_current_item",
+    "snapshot",
+    "stage_comparison",
+    "start",
+    "store_result",
+    "stored_form",
+    "void",
+]

@@ -17,17 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stagewise.core import audit
-from stagewise.core.administrations import (
-    MAX_VOID_REASON,
-    Number,
-    default_options,
-    info_query,
-    raise_risk_alerts,
-    row_form,
-    snapshot,
-    store_result,
-)
+from stagewise.core.administration_queries import Number, info_query
+from stagewise.core.administration_results import default_options, raise_risk_alerts, store_result
+from stagewise.core.administrations import MAX_VOID_REASON
 from stagewise.core.errors import UserInputError
+from stagewise.core.form_versions import row_form, snapshot
 from stagewise.core.forms.loader import Library, load_library
 from stagewise.core.forms.model import Form
 from stagewise.core.interchange import ExportContext, ImportContext, Section, ValidationContext
@@ -95,10 +89,10 @@ def export_client_administrations(session: Session, client_id: int) -> list[dict
     users: dict[int, str] = {uid: name for uid, name in session.execute(select(User.id, User.username))}
     q = info_query().where(Administration.client_id == client_id)
     out: list[dict[str, Any]] = []
-    for adm, key, _active, username in session.execute(
+    for adm, key, _active, username, sha256 in session.execute(
         q.order_by(Administration.started_at, Administration.id)
     ):
-        form = row_form(session, adm)
+        form = row_form(session, adm, sha256=sha256)
         alerts = session.execute(
             select(RiskAlert).where(RiskAlert.administration_id == adm.id).order_by(RiskAlert.id)
         ).scalars()

@@ -6,6 +6,8 @@ written for people: what happened and what to do.  They never contain client nam
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class StagewiseError(Exception):
     """Base of every error the core raises on purpose.  ``str()`` is the message for the user."""
@@ -17,6 +19,26 @@ class UserInputError(StagewiseError):
 
 class FormError(StagewiseError):
     """An instrument, intervention library or note template file is malformed."""
+
+
+class DataFileError(FormError):
+    """One data file (an instrument, an intervention library) is invalid.
+
+    Attributes:
+        path: the file.
+        problems: every problem found, each as ``(field path, reason)``.
+    """
+
+    def __init__(self, path: Path, problems: list[tuple[str, str]]) -> None:
+        self.path = path
+        self.problems = problems or [("$", "invalid")]
+        where, reason = self.problems[0]
+        more = f" (and {len(self.problems) - 1} more problem(s))" if len(self.problems) > 1 else ""
+        super().__init__(f"{path.name}: {where}: {reason}{more}")
+
+    def details(self) -> str:
+        """Every problem on its own line, each prefixed with the file name."""
+        return "\n".join(f"{self.path.name}: {where}: {reason}" for where, reason in self.problems)
 
 
 class ScoringError(UserInputError):

@@ -31,9 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stagewise.core import audit
-from stagewise.core.administrations import row_form
 from stagewise.core.errors import NotFoundError, StagewiseError
 from stagewise.core.fhir import FORM_SYSTEM, LOINC, answer_coding, canonical_url, questionnaire
+from stagewise.core.form_versions import row_form
 from stagewise.core.forms.loader import Library
 from stagewise.core.forms.model import Form
 from stagewise.core.models import Administration, AdministrationStatus, Client, Setting, iso_utc

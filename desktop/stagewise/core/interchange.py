@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from stagewise.core import audit
-from stagewise.core.clients import (
+from stagewise.core.client_fields import (
     chart_number_problem,
     date_of_birth_problem,
     focus_key_problem,

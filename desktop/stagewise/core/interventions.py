@@ -32,7 +32,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import ErrorDetails
 
-from stagewise.core.errors import FormError, NotFoundError
+from stagewise.core.errors import DataFileError, NotFoundError
 from stagewise.core.models import Stage
 from stagewise.core.paths import AppPaths, shipped_dir
 
@@ -244,24 +244,8 @@ class _FileModel(BaseModel):
 # Errors
 
 
-class InterventionFileError(FormError):
-    """One intervention library file is invalid.
-
-    Attributes:
-        path: the file.
-        problems: every problem found, each as ``(field path, reason)``.
-    """
-
-    def __init__(self, path: Path, problems: list[tuple[str, str]]) -> None:
-        self.path = path
-        self.problems = problems or [("$", "invalid")]
-        where, reason = self.problems[0]
-        more = f" (and {len(self.problems) - 1} more problem(s))" if len(self.problems) > 1 else ""
-        super().__init__(f"{path.name}: {where}: {reason}{more}")
-
-    def details(self) -> str:
-        """Every problem on its own line, each prefixed with the file name."""
-        return "\n".join(f"{self.path.name}: {where}: {reason}" for where, reason in self.problems)
+class InterventionFileError(DataFileError):
+    """One intervention library file is invalid (see :class:`~stagewise.core.errors.DataFileError`)."""
 
 
 class UnknownInterventionError(NotFoundError):

@@ -30,7 +30,6 @@ from stagewise.core.models import (
 )
 from stagewise.core.note_templates import FieldKind, TemplateLibrary, default_templates
 from stagewise.core.note_values import NoteInfo, load_note, note_info
-from stagewise.core.notes import save_draft
 
 DECISION_WORDS = {"accepted": "accepted", "declined": "declined", "added": "added by the clinician"}
 
@@ -173,6 +172,8 @@ def insert_session_summary(
     Raises:
         ConflictError: the note is signed.  UserInputError: ``field_id`` is not one of the note's fields.
     """
+    from stagewise.core.notes import save_draft  # notes re-exports this function: import when called
+
     note: Note = load_note(session, note_id)
     if note.status != NoteStatus.DRAFT.value:
         raise ConflictError(f"Note {note_id} is signed; add an addendum instead.")

@@ -42,6 +42,7 @@ from stagewise.core.note_chain import (
 )
 from stagewise.core.note_search import SearchHit, search_notes
 from stagewise.core.note_signing import add_addendum, check_signable, cosign_note, sign_note
+from stagewise.core.note_summary import insert_session_summary
 from stagewise.core.note_templates import TemplateLibrary, default_templates, load_templates
 from stagewise.core.note_values import (
     AddendumInfo,
@@ -342,32 +343,3 @@ def todo(session: Session, *, user_id: int) -> TodoList:
             _base().where(Note.status == awaiting, Note.author_id != user_id).order_by(Note.signed_at),
         )
     return TodoList(tuple(drafts), tuple(others), tuple(mine))
-
-
-def insert_session_summary(
-    session: Session,
-    note_id: int,
-    *,
-    on_date: dt.date,
-    field_id: str | None = None,
-    actor: str | None = None,
-    form_titles: Mapping[str, str] | None = None,
-    templates: TemplateLibrary | None = None,
-    now: dt.datetime | None = None,
-) -> NoteInfo:
-    """Append a plain summary of the day's questionnaires and stage decisions to a draft, and link them.
-
-    See :func:`stagewise.core.note_summary.insert_session_summary`.
-    """
-    from stagewise.core import note_summary
-
-    return note_summary.insert_session_summary(
-        session,
-        note_id,
-        on_date=on_date,
-        field_id=field_id,
-        actor=actor,
-        form_titles=form_titles,
-        templates=templates,
-        now=now,
-    )

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stagewise.core.clients import focus_reassessments
 from stagewise.core.models import Client, ClientStatus, Focus
+from stagewise.core.reassessment import focus_reassessments
 from stagewise.core.settings import load_settings
 
 

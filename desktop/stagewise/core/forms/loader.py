@@ -22,7 +22,7 @@ from pathlib import Path
 import pydantic
 from pydantic_core import ErrorDetails
 
-from stagewise.core.errors import FormError, UserInputError
+from stagewise.core.errors import DataFileError, FormError, UserInputError
 from stagewise.core.forms.build import build_form
 from stagewise.core.forms.model import Form
 from stagewise.core.forms.schema import FormModel
@@ -31,24 +31,8 @@ from stagewise.core.paths import AppPaths, shipped_dir
 MAX_FILE_BYTES = 1_000_000
 
 
-class FormFileError(FormError):
-    """One instrument file is invalid.
-
-    Attributes:
-        path: the file.
-        problems: every problem found, each as ``(field path, reason)``.
-    """
-
-    def __init__(self, path: Path, problems: list[tuple[str, str]]) -> None:
-        self.path = path
-        self.problems = problems or [("$", "invalid")]
-        where, reason = self.problems[0]
-        more = f" (and {len(self.problems) - 1} more problem(s))" if len(self.problems) > 1 else ""
-        super().__init__(f"{path.name}: {where}: {reason}{more}")
-
-    def details(self) -> str:
-        """Every problem on its own line, each prefixed with the file name."""
-        return "\n".join(f"{self.path.name}: {where}: {reason}" for where, reason in self.problems)
+class FormFileError(DataFileError):
+    """One instrument file is invalid (see :class:`~stagewise.core.errors.DataFileError`)."""
 
 
 class UnknownFormError(UserInputError):

@@ -142,17 +142,23 @@ def _ruler(form: Form, scale: Scale, item: Item, behaviour: str | None, width: f
             ]
         )
     )
+    return [KeepTogether(_numbered(form, item, behaviour, table, width))]
+
+
+def _numbered(form: Form, item: Item, behaviour: str | None, answers: Table, width: float) -> list[Flowable]:
+    """The item's number and wording, then its answer table indented under the wording."""
+    st = styles()
     head = Table(
         [[para(f"{item.number}.", st.cell_bold), _item_para(form, item, behaviour, st.body)]],
         colWidths=[NUM_W, width - NUM_W],
         hAlign="LEFT",
     )
     head.setStyle(table_style([("LEFTPADDING", (0, 0), (-1, -1), 0), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    indent = Table([["", table]], colWidths=[NUM_W, width - NUM_W], hAlign="LEFT")
+    indent = Table([["", answers]], colWidths=[NUM_W, width - NUM_W], hAlign="LEFT")
     indent.setStyle(
         table_style([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
     )
-    return [KeepTogether([head, indent, Spacer(1, 8)])]
+    return [head, indent, Spacer(1, 8)]
 
 
 def _ladder(form: Form, scale: Scale, item: Item, behaviour: str | None, width: float) -> list[Flowable]:
@@ -172,17 +178,7 @@ def _ladder(form: Form, scale: Scale, item: Item, behaviour: str | None, width: 
             ]
         )
     )
-    head = Table(
-        [[para(f"{item.number}.", st.cell_bold), _item_para(form, item, behaviour, st.body)]],
-        colWidths=[NUM_W, width - NUM_W],
-        hAlign="LEFT",
-    )
-    head.setStyle(table_style([("LEFTPADDING", (0, 0), (-1, -1), 0), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    indent = Table([["", table]], colWidths=[NUM_W, width - NUM_W], hAlign="LEFT")
-    indent.setStyle(
-        table_style([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
-    )
-    return [head, indent, Spacer(1, 8)]
+    return _numbered(form, item, behaviour, table, width)
 
 
 def _story(form: Form, behaviour: str | None, width: float, safety_text: str | None) -> list[Flowable]:

@@ -201,6 +201,21 @@ def _hatch(group: Group, x0: float, y0: float, w: float, h: float, *, spacing: f
         c += spacing
 
 
+def _empty_note(group: Group, text: str, x0: float, y0: float, width: float, height: float) -> None:
+    """Grey text in the middle of an empty plot area ("No scores in this period")."""
+    group.add(
+        String(
+            x0 + width / 2,
+            y0 + height / 2,
+            text,
+            fontName=FONT,
+            fontSize=8,
+            textAnchor="middle",
+            fillColor=TEXT_GREY,
+        )
+    )
+
+
 def _legend_rows(items: Sequence[tuple[Group, str]], width: float) -> list[list[tuple[Group, str, float]]]:
     rows: list[list[tuple[Group, str, float]]] = [[]]
     x = 0.0
@@ -325,17 +340,7 @@ def stage_timeline(
 
     entries = [e for e in history if e.effective <= end]
     if not entries:
-        g.add(
-            String(
-                x0 + pw / 2,
-                y0 + ph / 2,
-                "No stage recorded in this period",
-                fontName=FONT,
-                fontSize=8,
-                textAnchor="middle",
-                fillColor=TEXT_GREY,
-            )
-        )
+        _empty_note(g, "No stage recorded in this period", x0, y0, pw, ph)
     gaps: list[tuple[float, float]] = []
     markers: list[Group] = []
     last_staged: Stage | None = None
@@ -594,17 +599,7 @@ def score_trend(
                     )
                 )
     if not values:
-        g.add(
-            String(
-                x0 + pw / 2,
-                y0 + ph / 2,
-                "No scores in this period",
-                fontName=FONT,
-                fontSize=8,
-                textAnchor="middle",
-                fillColor=TEXT_GREY,
-            )
-        )
+        _empty_note(g, "No scores in this period", x0, y0, pw, ph)
     if multi:
         items = [
             (_line_sample(st.colour, st.dash, st.marker), s.name)
