@@ -263,7 +263,7 @@ def run_app(
         window.show()
         window.start()
     else:
-        wizard = FirstRunWizard(practice_path)
+        wizard = FirstRunWizard(practice_path, demo_path=paths.demo_practice)
         keep.append(wizard)
         app.setQuitOnLastWindowClosed(False)  # between the wizard closing and the main window showing
 

@@ -62,6 +62,7 @@ class ChartWindow(QWidget):
     closed = Signal(int)
     edit_requested = Signal(int)
     locking = Signal()  # the app is about to lock: save drafts now, the database is still open
+    client_changed = Signal(object)  # the ClientInfo shown changed (an edit, a discharge)
 
     def __init__(self, client: Any, *, practice_name: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -70,6 +71,11 @@ class ChartWindow(QWidget):
         self.client_id: int = client.id
         self.client: Any | None = client
         self._practice_name = practice_name
+        # The mounted tab contents (``chart_tabs``); None while a tab still shows its placeholder.
+        self.assessments: Any = None
+        self.stage: Any = None
+        self.notes: Any = None
+        self.reports: Any = None
         self.resize(1000, 680)
 
         self.name_label = QLabel()
@@ -170,6 +176,7 @@ class ChartWindow(QWidget):
         self.focus_row.addStretch(1)
         title = f"{client.family_name}, {client.given_name} ({client.chart_number})"
         self.setWindowTitle(f"{title} — {self._practice_name}" if self._practice_name else title)
+        self.client_changed.emit(client)
 
     def clear(self) -> None:
         """Forget the client (locking) before the window closes."""

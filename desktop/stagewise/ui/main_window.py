@@ -6,6 +6,7 @@ It owns the session state (``AppContext``), the ``LockManager`` and every window
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,11 +18,15 @@ from PySide6.QtWidgets import (
     QDialog,
     QMainWindow,
     QStackedWidget,
+    QWidget,
 )
+from shiboken6 import Shiboken
 
 from stagewise.core.errors import AuthenticationError, StagewiseError, WrongKeyError
 from stagewise.ui import labels
+from stagewise.ui.administer.due_view import DueView
 from stagewise.ui.audit_view import AuditWindow
+from stagewise.ui.backup_status import BackupStatus
 from stagewise.ui.chart_window import ChartWindow
 from stagewise.ui.client_dialog import ClientDialog, ClientForm, apply_edit, create_from_form
 from stagewise.ui.client_list import ListQuery
@@ -64,13 +69,22 @@ class MainWindow(QMainWindow):
         # chart opens and mounts its widget, e.g. ``chart.assessments_tab.mount(AssessmentsTab(...))``.
         self.chart_tab_factories: list[Callable[[ChartWindow, AppContext, OpRunner], None]] = []
         self.audit_window: AuditWindow | None = None
+        # Practice-wide windows that show client data (dashboard, note search, to-do, reports…), by name;
+        # each is closed when the app locks.
+        self.tool_windows: dict[str, QWidget] = {}
+        self.recovery_dialog: QDialog | None = None
         self.client_dialog: ClientDialog | None = None
         self._last_username = ""
         self.busy = False
+        self._epoch = 0  # one per sign-in: results of background reads from an earlier one are dropped
 
         self.sign_in = SignInScreen()
         self.workspace = Workspace(search_delay_ms=search_delay_ms)
         self.client_list = self.workspace.clients
+        self.due_view = DueView(ctx)  # filled by refresh_due (results that arrive after a lock are dropped)
+        self.workspace.add_view(self.due_view, self.tr("&Due this week"))
+        self.backup_status = BackupStatus(self.ops, messages=self.messages, parent=self)
+        self.workspace.add_footer(self.backup_status)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.sign_in)
         self.stack.addWidget(self.workspace)
@@ -88,6 +102,8 @@ class MainWindow(QMainWindow):
         self.client_list.discharge_requested.connect(self.discharge_client)
         self.client_list.reactivate_requested.connect(self.reactivate_client)
         self.client_list.selection_changed.connect(self._update_actions)
+        self.due_view.open_client.connect(self.open_chart)
+        self.workspace.views.currentChanged.connect(self._view_changed)
         self.lock_manager.idle_timeout.connect(lambda: self.lock())
         self.lock_manager.install()
         self._show_locked()
@@ -118,10 +134,29 @@ class MainWindow(QMainWindow):
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.audit_action = self._action(self.tr("&Audit log…"), self.show_audit_log)
         self.about_action = self._action(self.tr("&About Stagewise"), self._about)
+        self.dashboard_action = self._action(self.tr("Practice &dashboard…"), self.show_dashboard)
+        self.practice_report_action = self._action(self.tr("Practice &report…"), self.show_practice_report)
+        self.blank_form_action = self._action(self.tr("Print &blank form…"), self.show_blank_forms)
+        self.search_notes_action = self._action(
+            self.tr("&Search notes…"), self.show_note_search, "Ctrl+Shift+F"
+        )
+        self.todo_action = self._action(self.tr("Notes to &finish…"), self.show_todo)
+        self.settings_action = self._action(self.tr("Practice se&ttings…"), self.show_settings)
+        self.users_action = self._action(self.tr("&Users…"), self.show_users)
+        self.licences_action = self._action(self.tr("Questionnaire &licences…"), self.show_licences)
+        self.back_up_action = self.backup_status.back_up_action
+        self.drill_action = self.backup_status.drill_action
 
         bar = self.menuBar()
         practice = bar.addMenu(self.tr("&Practice"))
-        practice.addAction(self.audit_action)
+        for a in (self.dashboard_action, self.practice_report_action, self.blank_form_action):
+            practice.addAction(a)
+        practice.addSeparator()
+        practice.addAction(self.back_up_action)
+        practice.addAction(self.drill_action)
+        practice.addSeparator()
+        for a in (self.settings_action, self.users_action, self.audit_action):
+            practice.addAction(a)
         practice.addSeparator()
         practice.addAction(self.lock_action)
         practice.addAction(self.quit_action)
@@ -131,7 +166,11 @@ class MainWindow(QMainWindow):
         clients.addSeparator()
         clients.addAction(self.discharge_action)
         clients.addAction(self.reactivate_action)
+        notes_menu = bar.addMenu(self.tr("&Notes"))
+        notes_menu.addAction(self.search_notes_action)
+        notes_menu.addAction(self.todo_action)
         help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.licences_action)
         help_menu.addAction(self.about_action)
 
     @property
@@ -154,8 +193,18 @@ class MainWindow(QMainWindow):
         self.reactivate_action.setEnabled(writer and row is not None and row.status == "discharged")
         self.find_action.setEnabled(open_)
         self.lock_action.setEnabled(open_)
-        self.audit_action.setEnabled(writer and self.ctx.user is not None and self.ctx.user.is_admin)
-        self.audit_action.setVisible(self.ctx.user is None or self.ctx.user.is_admin)
+        admin = writer and self.ctx.user is not None and self.ctx.user.is_admin
+        for a in (self.audit_action, self.settings_action, self.users_action):
+            a.setEnabled(admin)
+            a.setVisible(self.ctx.user is None or self.ctx.user.is_admin)
+        for a in (
+            self.dashboard_action,
+            self.practice_report_action,
+            self.blank_form_action,
+            self.search_notes_action,
+            self.todo_action,
+        ):
+            a.setEnabled(writer)
         self.client_list.new_button.setEnabled(writer)
 
     @property
@@ -193,6 +242,16 @@ class MainWindow(QMainWindow):
 
         self._set_busy(True)
         self.ops.run(work, on_done=self._key_found, on_failed=self._key_not_found, name="keyring")
+
+    def _show_demo_hint(self) -> None:
+        """A demo practice says so, with its documented password, on the locked screen."""
+        if not self.is_demo:
+            return
+        from stagewise.core.demo import DEMO_PASSWORD
+
+        self.statusBar().showMessage(
+            self.tr("DEMO practice: every record is invented. The demo users' password is %s") % DEMO_PASSWORD
+        )
 
     def _key_found(self, unlocked: Any) -> None:
         self._set_busy(False)
@@ -290,8 +349,13 @@ class MainWindow(QMainWindow):
         self._show_workspace()
         self.lock_manager.arm()
         self.lock_manager.unlocked.emit()
+        if not self.is_demo:  # invented records need no backups (and no "never backed up" banner)
+            self.backup_status.attach(practice, user.username)
+            self.backup_status.on_unlocked()
+        self.refresh_due()
         self.signed_in.emit()
         self._start_integrity_check()
+        self.offer_recovered_drafts()
 
     def adopt_new_practice(self, made: Any) -> None:
         """After the first-run wizard: the new practice's key is at hand; ask its first user to sign in."""
@@ -310,6 +374,8 @@ class MainWindow(QMainWindow):
         self._show_workspace()
 
     def _show_workspace(self) -> None:
+        if self.is_demo:
+            self.statusBar().showMessage(self.tr("DEMO practice: every record is invented."))
         self.workspace.practice_label.setText(self.ctx.practice_name)
         self.stack.setCurrentWidget(self.workspace)
         self.client_list.set_fetcher(self._fetch_clients)
@@ -322,6 +388,7 @@ class MainWindow(QMainWindow):
         self.sign_in.set_practice(self.ctx.practice_name, self.ctx.practice_path.name)
         self._update_title()
         self._update_actions()
+        self._show_demo_hint()
 
     def _start_integrity_check(self) -> None:
         practice = self.ctx.practice
@@ -372,6 +439,11 @@ class MainWindow(QMainWindow):
         self.lock_manager.locking.emit()
         for chart in list(self.chart_windows.values()):
             chart.locking.emit()
+        for tool in list(self.tool_windows.values()):
+            save_now = getattr(tool, "save_now", None)
+            if save_now is not None:
+                save_now()
+        self._epoch += 1
         self._clear_client_data()
         practice, user = self.ctx.practice, self.ctx.user
         if practice is not None and user is not None:
@@ -383,7 +455,10 @@ class MainWindow(QMainWindow):
             except Exception:
                 log.exception("could not record the lock event")
         if practice is not None:
-            practice.close()
+            if self.backup_status.practice is practice:
+                self.backup_status.detach(close=True)  # waits for a running backup before closing
+            else:
+                practice.close()
         self.ctx.practice = None
         self.ctx.user = None
         self.ctx.technical = False
@@ -417,11 +492,51 @@ class MainWindow(QMainWindow):
         if self.audit_window is not None:
             self.audit_window.close()
             self.audit_window = None
+        recovery, self.recovery_dialog = self.recovery_dialog, None
+        if recovery is not None and Shiboken.isValid(recovery):
+            recovery.reject()
+        for tool in list(self.tool_windows.values()):
+            tool.close()
+        self.tool_windows.clear()
+        self.due_view.clear()
+        self.workspace.show_clients()
+        from stagewise.ui.pdf_preview import clear_private_copies
+
+        clear_private_copies(self.ctx.paths)
         self.messages.close_all()
         self.client_list.clear()
         self.statusBar().clearMessage()
 
     # -- client list ------------------------------------------------------------------------------
+
+    def refresh_due(self) -> None:
+        """Read what is due this week off the UI thread and show it (unless the app locked meanwhile)."""
+        practice = self.ctx.practice
+        if practice is None or not self.is_signed_in:
+            return
+        from stagewise.core import registry
+
+        epoch, today, within = self._epoch, dt.date.today(), self.due_view.within_days
+
+        def work() -> list[Any]:
+            with practice.session_factory() as s:
+                return registry.due_list(s, today=today, within_days=within)
+
+        def done(rows: list[Any]) -> None:
+            if epoch == self._epoch and self.is_signed_in:
+                self.due_view.show_rows(rows)
+
+        def failed(exc: BaseException) -> None:
+            if epoch == self._epoch and not isinstance(exc, StagewiseError):
+                raise exc
+            log.info("due list not read: %s", type(exc).__name__)
+
+        self.ops.run(work, on_done=done, on_failed=failed, name="due list")
+
+    def _view_changed(self, _index: int) -> None:
+        # Questionnaires given since sign-in change what is due: read it again whenever it is shown.
+        if self.workspace.views.currentWidget() is self.due_view and self.is_signed_in:
+            self.refresh_due()
 
     def _fetch_clients(self, q: ListQuery, limit: int, offset: int) -> list[Any]:
         practice = self.ctx.practice
@@ -628,6 +743,112 @@ class MainWindow(QMainWindow):
     def _audit_closed(self) -> None:
         self.audit_window = None
 
+    # -- practice-wide windows --------------------------------------------------------------------
+
+    def _tool(self, name: str, make: Callable[[], QWidget], *, signed_in: bool = True) -> QWidget | None:
+        """Show the practice-wide window ``name`` (made by ``make`` the first time); it closes on lock.
+
+        Each such window has a ``closed`` signal.
+        """
+        if signed_in and (not self.is_signed_in or self.is_locked):
+            return None
+        window = self.tool_windows.get(name)
+        if window is None:
+            window = make()
+            self.tool_windows[name] = window
+            window.closed.connect(lambda n=name, w=window: self._tool_closed(n, w))  # type: ignore[attr-defined]
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def _tool_closed(self, name: str, window: QWidget) -> None:
+        if self.tool_windows.get(name) is window:
+            del self.tool_windows[name]
+
+    def show_dashboard(self) -> QWidget | None:
+        from stagewise.ui.stage.dashboard import DashboardWindow
+
+        return self._tool("dashboard", lambda: DashboardWindow(self.ctx, runner=self.ops, parent=self))
+
+    def open_note(self, client_id: int, note_id: int) -> None:
+        """Open a note in its client's chart (search, to-do and recovered drafts open notes this way)."""
+        chart = self.open_chart(client_id)
+        if chart is None or chart.notes is None:
+            return
+        chart.tabs.setCurrentWidget(chart.notes_tab)
+        chart.notes.open_note(note_id)
+
+    def show_note_search(self) -> QWidget | None:
+        from stagewise.ui.notes.search import SearchWindow
+
+        return self._tool("search", lambda: SearchWindow(self.ctx, opener=self.open_note, parent=self))
+
+    def show_todo(self) -> QWidget | None:
+        from stagewise.ui.notes.todo_view import TodoView
+
+        return self._tool("todo", lambda: TodoView(self.ctx, opener=self.open_note, parent=self))
+
+    def offer_recovered_drafts(self) -> QDialog | None:
+        """After sign-in: the user's unsigned drafts, if any, offered to open (non-modal)."""
+        if not self.is_signed_in or self.ctx.technical:
+            return None
+        from stagewise.ui.notes.recovery import offer_recovered_drafts
+
+        dialog = offer_recovered_drafts(self.ctx, self, self.open_note)
+        if dialog is not None:
+            dialog.finished.connect(lambda _r, d=dialog: self._recovery_done(d))
+        self.recovery_dialog = dialog
+        return dialog
+
+    def _recovery_done(self, dialog: QDialog) -> None:
+        if self.recovery_dialog is dialog:
+            self.recovery_dialog = None
+
+    def show_practice_report(self) -> QWidget | None:
+        from stagewise.ui.reports_tab import PracticeReportWindow
+
+        return self._tool("practice report", lambda: PracticeReportWindow(self.ctx, self.ops, parent=self))
+
+    def show_blank_forms(self) -> QWidget | None:
+        from stagewise.ui.reports_tab import BlankFormWindow
+
+        return self._tool("blank forms", lambda: BlankFormWindow(self.ctx, self.ops, parent=self))
+
+    def show_settings(self) -> QWidget | None:
+        if self.ctx.user is None or not self.ctx.user.is_admin:
+            return None
+        from stagewise.ui.settings_dialog import SettingsWindow
+
+        def make() -> QWidget:
+            window = SettingsWindow(self.ctx, parent=self)
+            window.saved.connect(self._settings_saved)
+            return window
+
+        return self._tool("settings", make)
+
+    def _settings_saved(self, prefs: Any) -> None:
+        self.ctx.practice_name = prefs.practice_name
+        self.ctx.idle_lock_minutes = prefs.idle_lock_minutes
+        if not self._idle_fixed:
+            self.lock_manager.set_idle_minutes(prefs.idle_lock_minutes)
+        self.workspace.practice_label.setText(prefs.practice_name)
+        self._update_title()
+        self.backup_status.refresh()
+        self.refresh_due()
+
+    def show_users(self) -> QWidget | None:
+        if self.ctx.user is None or not self.ctx.user.is_admin:
+            return None
+        from stagewise.ui.users_dialog import UsersWindow
+
+        return self._tool("users", lambda: UsersWindow(self.ctx, parent=self))
+
+    def show_licences(self) -> QWidget | None:
+        from stagewise.ui.licences import LicenceWindow
+
+        return self._tool("licences", lambda: LicenceWindow(self.ctx.paths, parent=self), signed_in=False)
+
     def _about(self) -> None:
         from stagewise import __version__
 
@@ -657,5 +878,5 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             for w in QApplication.topLevelWidgets():
-                if isinstance(w, ChartWindow | AuditWindow):
+                if isinstance(w, ChartWindow | AuditWindow) or w in self.tool_windows.values():
                     w.close()

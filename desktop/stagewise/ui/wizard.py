@@ -18,9 +18,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -51,6 +53,13 @@ def _feedback(label: QLabel, text: str, ok: bool | None) -> None:
     label.setProperty("state", "" if ok is None else ("ok" if ok else "bad"))
     label.style().unpolish(label)
     label.style().polish(label)
+
+
+def demo_available() -> bool:
+    """Whether this build can make a demo practice (``stagewise.core.demo``)."""
+    import importlib.util
+
+    return importlib.util.find_spec("stagewise.core.demo") is not None
 
 
 class PracticePage(QWizardPage):
@@ -85,6 +94,38 @@ class PracticePage(QWizardPage):
         form.addRow(name_label, self.name_edit)
         form.addRow(path_label, row)
         form.addRow("", self.problem_label)
+
+        # Or: try the app on invented records first (a separate demo file; the real one is made later).
+        self.demo_box = QFrame()
+        self.demo_box.setObjectName("card")
+        demo = QVBoxLayout(self.demo_box)
+        demo.setContentsMargins(12, 10, 12, 10)
+        demo_text = QLabel(
+            self.tr(
+                "Just looking? Open a separate demo practice full of invented clients, questionnaires and "
+                "notes. Nothing in it is real, and your own practice can be set up later."
+            )
+        )
+        demo_text.setWordWrap(True)
+        demo_text.setObjectName("muted")
+        self.demo_button = QPushButton(self.tr("Explore with &demo data"))
+        self.demo_button.setObjectName("demoButton")
+        self.demo_progress = QProgressBar()
+        self.demo_progress.setRange(0, 0)  # the generator reports no steps
+        self.demo_progress.setTextVisible(False)
+        self.demo_progress.hide()
+        self.demo_label = QLabel()
+        self.demo_label.setObjectName("feedback")
+        self.demo_label.setWordWrap(True)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.demo_button)
+        row2.addWidget(self.demo_progress, 1)
+        row2.addStretch(1)
+        demo.addWidget(demo_text)
+        demo.addLayout(row2)
+        demo.addWidget(self.demo_label)
+        form.addRow(self.demo_box)
+        self.demo_box.hide()
         self.name_edit.textChanged.connect(self._changed)
         self.path_edit.textChanged.connect(self._changed)
         self.setTabOrder(self.name_edit, self.path_edit)
@@ -441,7 +482,9 @@ class FirstRunWizard(QWizard):
     completed = Signal(object)
     busy_changed = Signal(bool)
 
-    def __init__(self, default_path: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, default_path: Path, parent: QWidget | None = None, *, demo_path: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("firstRunWizard")
         self.setWindowTitle(self.tr("Welcome to Stagewise"))
@@ -453,7 +496,12 @@ class FirstRunWizard(QWizard):
         self.busy = False
         self.created: NewPractice | None = None
         self.recovery_key = ""
+        self.demo_path = demo_path
+        self.is_demo = False
         self.practice_page = PracticePage(default_path)
+        if demo_path is not None and demo_available():
+            self.practice_page.demo_box.show()
+            self.practice_page.demo_button.clicked.connect(lambda: self.open_demo())
         self.passphrase_page = PassphrasePage(self.practice_page)
         self.account_page = AccountPage(self)
         self.recovery_page = RecoveryPage()
@@ -498,8 +546,59 @@ class FirstRunWizard(QWizard):
         self._set_busy(True)
         self.ops.run(work, on_done=self._created, on_failed=self._failed, name="create-practice")
 
+    def open_demo(self) -> bool:
+        """Make the demo practice (small) off the UI thread, or reuse the one made before; then finish."""
+        path = self.demo_path
+        if path is None or self.busy or self.created is not None:
+            return False
+
+        def work() -> NewPractice:
+            from stagewise.core import settings, store, users
+            from stagewise.core.demo import DEMO_PASSPHRASE, generate_demo
+
+            if not path.exists():
+                generate_demo(path, size="small", passphrase=DEMO_PASSPHRASE)
+            key = store.unlock_key(path, passphrase=DEMO_PASSPHRASE, use_keyring=False).key
+            practice = store.open_practice(path, key)
+            try:
+                with practice.session_factory() as s:
+                    accounts = [u for u in users.list_users(s) if u.active]
+                    name = settings.load_settings(s).practice_name
+            finally:
+                practice.close()
+            admins = [u for u in accounts if u.is_admin] or accounts
+            return NewPractice(path, key, name, admins[0].username if admins else "", False)
+
+        page = self.practice_page
+        self._set_busy(True)
+        self.button(QWizard.WizardButton.NextButton).setEnabled(False)
+        page.demo_progress.show()
+        _feedback(page.demo_label, self.tr("Making the demo practice (invented records)…"), None)
+        self.ops.run(work, on_done=self._demo_ready, on_failed=self._demo_failed, name="demo")
+        return True
+
+    def _demo_ready(self, made: NewPractice) -> None:
+        log.info("demo practice ready")
+        self._set_busy(False)
+        self.practice_page.demo_progress.hide()
+        self.created = made
+        self.is_demo = True
+        self.done(QWizard.DialogCode.Accepted)
+
+    def _demo_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        page = self.practice_page
+        page.demo_progress.hide()
+        page.completeChanged.emit()  # Next as before
+        if isinstance(exc, StagewiseError):
+            _feedback(page.demo_label, str(exc), False)
+        else:
+            log.error("making the demo practice failed", exc_info=exc)
+            _feedback(page.demo_label, self.tr("The demo could not be made; details are in the log."), False)
+
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
+        self.practice_page.demo_button.setEnabled(not busy)
         self.account_page.status_label.setText(self.tr("Creating the practice file…") if busy else "")
         for b in (QWizard.WizardButton.BackButton, QWizard.WizardButton.CancelButton):
             self.button(b).setEnabled(not busy)

@@ -1,14 +1,22 @@
-"""What a signed-in user sees in the main window: the practice header and the client list."""
+"""What a signed-in user sees in the main window: the practice header, the views and the backup line."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from stagewise.ui.client_list import ClientListPanel
 
 
 class Workspace(QWidget):
-    """What a signed-in user sees: a header and the client list."""
+    """A header, then the views ("Clients" first; the main window adds "Due this week"), then a footer."""
 
     def __init__(self, parent: QWidget | None = None, *, search_delay_ms: int = 150) -> None:
         super().__init__(parent)
@@ -30,11 +38,30 @@ class Workspace(QWidget):
         h.addSpacing(12)
         h.addWidget(self.lock_button)
         self.clients = ClientListPanel(search_delay_ms=search_delay_ms)
+        self.views = QTabWidget()
+        self.views.setObjectName("workspaceViews")
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.clients, self.tr("C&lients"))
+        self.footer = QVBoxLayout()
+        self.footer.setContentsMargins(0, 0, 0, 0)
         body = QVBoxLayout()
-        body.setContentsMargins(24, 18, 24, 18)
-        body.addWidget(self.clients)
+        body.setContentsMargins(24, 12, 24, 12)
+        body.setSpacing(8)
+        body.addWidget(self.views, 1)
+        body.addLayout(self.footer)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(header)
         layout.addLayout(body, 1)
+
+    def add_view(self, widget: QWidget, title: str) -> None:
+        """Another view beside the client list (e.g. "Due this week")."""
+        self.views.addTab(widget, title)
+
+    def add_footer(self, widget: QWidget) -> None:
+        """A line under the views (the backup status)."""
+        self.footer.addWidget(widget)
+
+    def show_clients(self) -> None:
+        self.views.setCurrentWidget(self.clients)
