@@ -8,6 +8,8 @@ with the shipped scripts, then opened by a "newer Stagewise" that knows 0002.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,4 +138,62 @@ def test_newer_file_is_refused_and_left_untouched(practice_path: Path) -> None:
 
 def test_unknown_revision_helpers() -> None:
     assert migrate.is_known_revision("0001")
+    assert not migrate.is_known_revision("ffff_from_the_future")
+
+
+def test_known_revisions_match_the_scripts() -> None:
+    """``stagewise.migrations.REVISIONS`` (read on every open instead of Alembic) lists the scripts."""
+    from alembic.script import ScriptDirectory
+
+    from stagewise.migrations import REVISIONS
+
+    scripts = ScriptDirectory.from_config(migrate._config())
+    oldest_first = tuple(reversed([s.revision for s in scripts.walk_revisions()]))
+    assert oldest_first == REVISIONS
+    assert scripts.get_current_head() == REVISIONS[-1] == migrate.head_revision()
+
+
+def test_current_revision_reads_the_version_table_like_alembic(practice_path: Path) -> None:
+    from alembic.runtime.migration import MigrationContext
+
+    engine = store.make_engine(practice_path.with_name("empty.db"), keys.new_database_key())
+    try:
+        with engine.connect() as conn:  # an empty file: no version table yet
+            assert migrate.current_revision(conn) is None
+            assert MigrationContext.configure(conn).get_current_revision() is None
+    finally:
+        engine.dispose()
+    created = store.create_practice(practice_path, PASSPHRASE)
+    with created.practice as p:
+        with p.engine.connect() as conn:
+            assert migrate.current_revision(conn) == "0001"
+            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+
+
+def test_opening_a_current_practice_does_not_import_alembic(practice_path: Path) -> None:
+    created = store.create_practice(practice_path, PASSPHRASE)
+    created.practice.close()
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from stagewise.core import store\n"
+        "key = bytes.fromhex(sys.stdin.readline().strip())\n"
+        "with store.open_practice(Path(sys.argv[1]), key) as p:\n"
+        "    assert p.practice_id\n"
+        "print(sorted(m for m in sys.modules if m == 'alembic' or m.startswith('alembic.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(practice_path)],
+        input=created.practice.key.hex() + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_other_script_locations_are_read_through_alembic(newer_scripts: Path) -> None:
+    assert migrate.head_revision() == "0002"
+    assert migrate.is_known_revision("0002")
     assert not migrate.is_known_revision("ffff_from_the_future")

@@ -12,15 +12,21 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from stagewise.core.errors import MigrationError
+from stagewise.migrations import REVISIONS
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+# Alembic (0.1–0.3 s to import and parse the revision scripts, by load) is imported only when a migration is
+# pending or the scripts are not the shipped ones: the usual open reads ``alembic_version`` with plain SQL
+# and compares it with ``stagewise.migrations.REVISIONS``.
 
 log = logging.getLogger(__name__)
 
@@ -28,29 +34,69 @@ log = logging.getLogger(__name__)
 # before they commit: tests and support staff use it to prove that a failed upgrade restores the backup.
 FAILURE_INJECTION_ENV = "STAGEWISE_FAIL_MIGRATION"
 
-# Where the revisions live.  Tests point it at a temporary copy holding an extra revision.
-SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "migrations"
+# Where the revisions live.  Tests point it at a temporary copy holding an extra revision; any other
+# location than the shipped one is read through Alembic instead of ``REVISIONS``.
+SHIPPED_SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "migrations"
+SCRIPT_LOCATION = SHIPPED_SCRIPT_LOCATION
+
+VERSION_TABLE = "alembic_version"
+
+
+def _shipped() -> bool:
+    """Whether the revisions are the shipped ones (so ``REVISIONS`` describes them)."""
+    return Path(SCRIPT_LOCATION) == SHIPPED_SCRIPT_LOCATION
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
     return cfg
 
 
+def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config())
+
+
 def is_known_revision(revision: str) -> bool:
     """Whether ``revision`` is one of this version's schema revisions (else a newer Stagewise wrote it)."""
+    if _shipped():
+        return revision in REVISIONS
     try:
-        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+        return _scripts().get_revision(revision) is not None
     except Exception:  # alembic raises its own resolution errors for an unknown id
         return False
 
 
 def head_revision() -> str:
     """The newest schema revision this version of Stagewise knows."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if _shipped():
+        return REVISIONS[-1]
+    head = _scripts().get_current_head()
     assert head is not None
     return head
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The file's schema revision (``alembic_version``), None when the file has no schema yet.
+
+    Plain SQL, the same answer as Alembic's ``MigrationContext.get_current_revision``; a version table
+    with several rows (branches, which Stagewise never has) is left to Alembic to explain.
+    """
+    exists = conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (VERSION_TABLE,)
+    ).first()
+    if exists is None:
+        return None
+    rows = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").all()
+    if len(rows) > 1:
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(conn).get_current_revision()
+    return None if not rows else str(rows[0][0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +121,9 @@ class SchemaState:
 def state(engine: Engine) -> SchemaState:
     """Where the file's schema stands relative to this version of Stagewise."""
     with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
+        current = current_revision(conn)
     known = current is None or is_known_revision(current)
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return SchemaState(current, head, known)
+    return SchemaState(current, head_revision(), known)
 
 
 def upgrade_to_head(engine: Engine, *, before_commit: Callable[[], None] | None = None) -> None:
@@ -89,6 +133,8 @@ def upgrade_to_head(engine: Engine, *, before_commit: Callable[[], None] | None 
         engine: the practice's engine.
         before_commit: called after the migrations ran, before they commit (failure injection).
     """
+    from alembic import command
+
     cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
