@@ -311,6 +311,8 @@ class _Builder:
             groups[(a.form_id, a.focus_key)].append(a)
         if not groups:
             return
+        # Never leave the section heading alone at the foot of a page: it needs room for its first chart.
+        self.add(CondPageBreak(8.5 * cm))
         self.add(para("Score trends" if self.clinician else "Your questionnaire scores over time", st.h1))
         if not self.clinician:
             self.add(

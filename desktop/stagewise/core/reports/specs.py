@@ -182,7 +182,32 @@ SOCRATES = (
     ),
 )
 
+# Rulers and the Contemplation Ladder are continuous 0–10 ratings with no validated cut-offs (REF §4.1, §4.2):
+# a fixed 0–10 axis, no bands.
+RULERS = TrendChartSpec(
+    "Readiness rulers (0–10)",
+    (("importance", "Importance"), ("confidence", "Confidence"), ("readiness", "Readiness")),
+    ((0, 10),),
+    note="Rulers are continuous ratings; no validated cut-offs exist (Miller & Rollnick, MI practice).",
+)
+LADDER = TrendChartSpec(
+    "Contemplation Ladder (0–10, 10 = taking action)",
+    (("ladder", "Ladder"),),
+    ((0, 10),),
+    note="A continuous rating; no published stage cut-offs (Biener & Abrams 1991).",
+)
+# RCQ scales: four items scored −2…+2 each, −8…+8 (REF §3.5, coding UNVERIFIED).
+RCQ = TrendChartSpec(
+    "RCQ scales",
+    (("precontemplation", "Precontemplation"), ("contemplation", "Contemplation"), ("action", "Action")),
+    ((-8, 8),),
+    note="Scale key and −2…+2 coding not yet verified against the RCQ manual (Heather & Rollnick 1993).",
+)
+
 SPECS: dict[str, tuple[TrendChartSpec, ...]] = {
+    "readiness-ruler": (RULERS,),
+    "contemplation-ladder": (LADDER,),
+    "rcq-12": (RCQ,),
     "urica-32": (URICA_READINESS, URICA_SUBSCALES),
     "socrates-8a": SOCRATES,
     "socrates-8d": SOCRATES,
