@@ -188,7 +188,7 @@ RULERS = TrendChartSpec(
     "Readiness rulers (0–10)",
     (("importance", "Importance"), ("confidence", "Confidence"), ("readiness", "Readiness")),
     ((0, 10),),
-    note="Rulers are continuous ratings; no validated cut-offs exist (Miller & Rollnick, MI practice).",
+    note="Rulers are continuous ratings; no validated cut-offs exist.",
 )
 LADDER = TrendChartSpec(
     "Contemplation Ladder (0–10, 10 = taking action)",
