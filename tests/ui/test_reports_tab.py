@@ -17,13 +17,12 @@ from sqlalchemy import select
 
 from stagewise.core import clients
 from stagewise.core.models import AuditEvent
-from stagewise.ui import pdf_preview
 from stagewise.ui.chart_tabs import install_default_tabs
 from stagewise.ui.chart_window import ChartWindow
 from stagewise.ui.main_window import MainWindow
-from stagewise.ui.pdf_preview import PrintDialog, SaveFileDialog, Spooler, SystemViewer
+from stagewise.ui.pdf_preview import PdfPreviewDialog, PrintDialog, SaveFileDialog
 from stagewise.ui.reports_tab import BlankFormWindow, PracticeReportWindow, ReportsTab
-from tests.ui.conftest import SHOTS, MakeWindow, PracticeFile, shoot, sign_in
+from tests.ui.conftest import MakeWindow, PracticeFile, shoot, sign_in
 
 
 def signed_in(qtbot: QtBot, make_window: MakeWindow, pf: PracticeFile) -> MainWindow:
@@ -60,6 +59,7 @@ def pdf_text(path: Path, password: str | None = None) -> str:
 
 
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+needs_pdfinfo = pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="needs poppler's pdfinfo")
 
 
 @needs_pdftotext
@@ -104,64 +104,59 @@ def test_save_as_writes_the_client_facing_pdf_and_audits_it(
     assert "Saved" in tab.output.status.text()
 
 
-@needs_pdftotext
-def test_preview_opens_a_private_copy_that_goes_on_lock(
-    qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile, monkeypatch: pytest.MonkeyPatch
+def test_preview_shows_the_pages_in_the_app(
+    qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile
 ) -> None:
     window = signed_in(qtbot, make_window, practice_file)
     _chart, tab = open_reports(qtbot, window)
-    opened: list[Path] = []
-    monkeypatch.setattr(SystemViewer, "open", classmethod(lambda cls, path: opened.append(path) or True))
-    monkeypatch.setattr(pdf_preview, "HAVE_QTPDF", False)
     tab.password_edit.setText("Lantern-Quiet-42")
     with qtbot.waitSignal(tab.output.finished, timeout=30_000):
         tab.output.preview_button.click()
-    (path,) = opened
-    assert path.parent == window.ctx.paths.cache / "print"
-    assert (path.parent.stat().st_mode & 0o777) == 0o700
-    assert "1001" in pdf_text(path, "Lantern-Quiet-42")  # the password protects the copy too
-    assert "PDF viewer" in tab.output.status.text()
-    (event,) = events(window, "export")
+    dialog = tab.output.preview_dialog
+    assert isinstance(dialog, PdfPreviewDialog)
+    qtbot.waitUntil(lambda: 0 in dialog.images, timeout=30_000)  # opened with the password typed
+    assert dialog.page_count == tab.output.last_pages >= 1
+    assert "Preview shown" in tab.output.status.text()
+    (event,) = events(window, "print")  # shown on screen, nothing saved: the core's "print"
     assert json.loads(event.details)["encrypted"] is True
-    if shutil.which("pdftoppm"):  # a picture of the first page, for a person to look at
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        pages = [str(path), str(SHOTS / "pdf-preview")]
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-upw", "Lantern-Quiet-42", *pages],
-            check=True,
-        )
+    assert events(window, "export") == []
     window.lock()
-    assert not path.exists()
+    assert tab.output.preview_dialog is None
 
 
-def test_print_asks_for_a_printer_then_spools_and_audits(
-    qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile, monkeypatch: pytest.MonkeyPatch
+@needs_pdfinfo
+def test_print_asks_for_a_printer_then_paints_the_pages_and_audits(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    practice_file: PracticeFile,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window = signed_in(qtbot, make_window, practice_file)
     _chart, tab = open_reports(qtbot, window)
-    sent: list[tuple[Path, int]] = []
+    out = tmp_path / "printed.pdf"
     answers = iter([False, True])
 
     def ask(cls: Any, parent: QWidget | None, printer: QPrinter) -> bool:
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(out))
         printer.setCopyCount(2)
         return next(answers)
 
     monkeypatch.setattr(PrintDialog, "ask", classmethod(ask))
-    monkeypatch.setattr(pdf_preview, "HAVE_QTPDF", False)
-    monkeypatch.setattr(
-        Spooler,
-        "send",
-        classmethod(lambda cls, path, name, copies: sent.append((path, copies))),
-    )
     assert not tab.output.print_()  # cancelled in the print dialog: nothing made, nothing audited
     assert events(window, "print") == []
+    assert not out.exists()
     with qtbot.waitSignal(tab.output.finished, timeout=30_000):
         assert tab.output.print_()
-    ((path, copies),) = sent
-    assert path.read_bytes().startswith(b"%PDF")
-    assert copies == 2
+    pages = tab.output.last_pages
+    assert pages >= 1
+    info = subprocess.run(["pdfinfo", str(out)], check=True, capture_output=True, text=True).stdout
+    (line,) = [x for x in info.splitlines() if x.startswith("Pages:")]
+    assert int(line.split()[1]) == 2 * pages  # two copies, painted by us (PDF output makes none)
     (event,) = events(window, "print")
     assert json.loads(event.details)["audience"] == "clinician"
+    assert tab.output.print_button.isEnabled()
 
 
 def test_a_bad_period_disables_the_buttons(

@@ -1,8 +1,8 @@
 """Report screens: the chart's Reports tab, the practice report and blank forms.
 
-Each screen gathers its choices on the UI thread and hands a ``Job`` to ``ReportActions`` (Preview,
-Print…, Save as…), which renders off the UI thread; the core ``write_*`` functions audit every print and
-export.
+Each screen gathers its choices on the UI thread and hands a ``Job`` (with the PDF password, which the
+in-app preview and printing need to open the PDF) to ``ReportActions`` (Preview, Print…, Save as…),
+which renders off the UI thread; the core ``write_*`` functions audit every print and export.
 """
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ class ReportsTab(QWidget):
                 )
 
         kind = "summary" if audience is Audience.CLINICIAN else "your-progress"
-        return Job(write, f"{kind}-{self.chart_number}-{end.isoformat()}.pdf")
+        return Job(write, f"{kind}-{self.chart_number}-{end.isoformat()}.pdf", password)
 
     def cancel(self) -> None:
         """The app locks: drop work in progress and forget the password typed."""
@@ -398,7 +398,7 @@ class PracticeReportWindow(_ToolWindow):
                 )
 
         suffix = "-deidentified" if deidentified else ""
-        return Job(write, f"practice-report{suffix}-{end.isoformat()}.pdf")
+        return Job(write, f"practice-report{suffix}-{end.isoformat()}.pdf", password)
 
 
 class BlankFormWindow(_ToolWindow):
