@@ -95,34 +95,35 @@ def test_hand_built_history_for_one_focus() -> None:
     # Current stage of active clients: 1 → C (Mar 12), 3 → PC, 4 → P, 5 → M; 2 was discharged Mar 15.
     assert dict(m.distribution) == {PC: 1, C: 1, P: 1, A: 0, M: 1}
     assert m.paused == 0
-    # Stays clipped to [Feb 1, course end]:
-    #   1: PC Jan 1–Jan 21 → outside; C Jan 21–Mar 2 (Jan 21 and Feb 10 confirm one stay) → Feb 1–Mar 2 = 29;
-    #      PC Mar 2–Mar 12 = 10; C Mar 12–Mar 31 (open-ended) = 19.  The same-day P counts nowhere.
+    # Each record lasts until the next record (any kind) or the course end, clipped to [Feb 1, end]:
+    #   1: PC Jan 1–Jan 21 → before the period; C Jan 21–Feb 10 → Feb 1–Feb 10 = 9; P Feb 10–Feb 10 (corrected
+    #      the same day) = 0; C Feb 10–Mar 2 = 20; PC Mar 2–Mar 12 = 10; C Mar 12–Mar 31 (open-ended) = 19.
     #   2: P Dec 1–Feb 20 → Feb 1–Feb 20 = 19; A Feb 20–Mar 15 (discharge) = 23.
     #   3: C Jan 5–Feb 5 (ended by "not staged") → Feb 1–Feb 5 = 4; PC Feb 25–Mar 31 = 34.
     #   4: P Oct 1–Mar 31 → Feb 1–Mar 31 = 58.   5: M → 58.
     t = m.time_in_stage
     assert (t[PC].stays, t[PC].median, t[PC].mean) == (2, 22.0, 22.0)  # 10, 34
-    assert (t[C].stays, t[C].median) == (3, 19.0)  # 4, 19, 29
-    assert t[C].mean == pytest.approx(52 / 3)
-    assert (t[P].stays, t[P].median, t[P].mean) == (2, 38.5, 38.5)  # 19, 58
+    assert (t[C].stays, t[C].median, t[C].mean) == (4, 14.0, 13.0)  # 4, 9, 19, 20
+    assert (t[P].stays, t[P].median) == (3, 19.0)  # 0, 19, 58
+    assert t[P].mean == pytest.approx(77 / 3)
     assert (t[A].stays, t[A].median, t[A].mean) == (1, 23.0, 23.0)
     assert (t[M].stays, t[M].median, t[M].mean) == (1, 58.0, 58.0)
-    # Moves in the period: 1: C→PC (back), PC→C (forward); 2: P→A (forward); 3: C→(pause)→PC (back).
-    assert (m.moves, m.forward_moves, m.backward_moves) == (4, 2, 2)
+    # Moves in the period: 1: C→P (forward, Feb 10), P→C (back, the same-day correction), C→PC (back),
+    # PC→C (forward); 2: P→A (forward); 3: C→(pause)→PC (back).
+    assert (m.moves, m.forward_moves, m.backward_moves) == (6, 3, 3)
     assert m.advancement_rate == 0.5
     # Courses with a pair of staged records in the period: 1, 2, 3; with a backward move: 1, 3.
     assert (m.courses_with_pairs, m.courses_recycled) == (3, 2)
     assert m.recycling_share == pytest.approx(2 / 3)
-    # Stalled: 4 (P since Oct 1: 181 days > 90).  5 is in maintenance (exempt); others are recent.
-    assert m.stalled == 1
-    # Slowest non-exempt stage by median: P 38.5 > A 23 > PC 22 > C 19.
-    assert m.slowest_stage is P
-    # Reassessments due in the period (30 days): 1: Jan 21 → Feb 20 (next Feb 10: on time),
-    # Feb 10 → Mar 12 (next Mar 2: on time); 2: Feb 20 → Mar 22 is after the discharge: not due;
-    # 3: Jan 5 → Feb 4 (next Feb 5: late), Feb 25 → Mar 27 (no next record: late).
-    assert (m.fidelity.reassessments_due, m.fidelity.reassessments_on_time) == (4, 2)
-    assert m.fidelity.on_time_share == 0.5
+    # Stalled (> 90 days): 4 (P since Oct 1: 181 days) and 5 (M since Sep 1: 211 days); others are recent.
+    assert m.stalled == 2
+    # Slowest stage by median: M 58 > A 23 > PC 22 > P 19 > C 14.
+    assert m.slowest_stage is M
+    # Reassessments due in the period (30 days): 1: Jan 21 → Feb 20 (next Feb 10: on time), P Feb 10 →
+    # Mar 12 (next, the same-day C: on time), C Feb 10 → Mar 12 (next Mar 2: on time); 2: Feb 20 → Mar 22
+    # is after the discharge: not due; 3: Jan 5 → Feb 4 (next Feb 5: late), Feb 25 → Mar 27 (none: late).
+    assert (m.fidelity.reassessments_due, m.fidelity.reassessments_on_time) == (5, 3)
+    assert m.fidelity.on_time_share == pytest.approx(0.6)
     # Overrides among records with a proposal in the period: ann 2 (one override), ben 2 (none).  ann's
     # record after client 2's discharge is ignored.
     over = m.fidelity.overrides
@@ -134,14 +135,14 @@ def test_without_a_focus_client_focus_pairs_are_counted() -> None:
     m = in_period(practice_history())
     # Client 6 (smoking): C Feb 3–Feb 13 = 10, P Feb 13–Mar 31 = 46, one forward move, current P.
     assert m.distribution[P] == 2
-    assert (m.time_in_stage[C].median, m.time_in_stage[C].mean) == (14.5, 15.5)  # 4, 10, 19, 29
-    assert (m.time_in_stage[P].median, m.time_in_stage[P].mean) == (46.0, 41.0)  # 19, 46, 58
-    assert (m.moves, m.forward_moves) == (5, 3)
-    assert m.advancement_rate == 0.6
+    assert (m.time_in_stage[C].median, m.time_in_stage[C].mean) == (10.0, 12.4)  # 4, 9, 10, 19, 20
+    assert (m.time_in_stage[P].median, m.time_in_stage[P].mean) == (32.5, 30.75)  # 0, 19, 46, 58
+    assert (m.moves, m.forward_moves) == (7, 4)
+    assert m.advancement_rate == pytest.approx(4 / 7)
     assert m.recycling_share == 0.5  # 2 of 4
-    assert m.slowest_stage is P
+    assert m.slowest_stage is M  # M 58 > P 32.5 > A 23 > PC 22 > C 10
     # Smoking: Feb 3 → Mar 5 met by Feb 13; Feb 13 → Mar 15 not met.
-    assert (m.fidelity.reassessments_due, m.fidelity.reassessments_on_time) == (6, 3)
+    assert (m.fidelity.reassessments_due, m.fidelity.reassessments_on_time) == (7, 4)
 
 
 def test_json_has_exactly_the_issue_keys_plus_extensions() -> None:
@@ -161,9 +162,9 @@ def test_json_has_exactly_the_issue_keys_plus_extensions() -> None:
         "action": 0,
         "maintenance": 1,
     }
-    assert data["time_in_stage_days"]["contemplation"] == {"median": 19.0, "mean": 17.33}
-    assert data["recycling_share"] == 0.6667
-    assert data["slowest_stage"] == "preparation"
+    assert data["time_in_stage_days"]["contemplation"] == {"median": 14.0, "mean": 13.0}
+    assert data["recycling_share"] == pytest.approx(2 / 3)  # not rounded: JSON carries the full value
+    assert data["slowest_stage"] == "maintenance"
     assert data["fidelity"]["override_rate"]["ann"] == {"with_proposal": 2, "overrides": 1, "rate": 0.5}
     assert data["period"] == {"from": "2026-02-01", "to": "2026-03-31"}
 
@@ -197,22 +198,25 @@ def test_all_time_period_counts_every_stay_in_full() -> None:
     assert (m.moves, m.forward_moves, m.courses_with_pairs, m.courses_recycled) == (2, 1, 1, 1)
 
 
-def test_same_day_records_keep_only_the_last() -> None:
+def test_same_day_records_are_records_of_zero_days() -> None:
     first, second, third = rec(1, P, D(2026, 1, 5)), rec(1, A, D(2026, 1, 5)), rec(1, C, D(2026, 1, 5))
-    assert daily_history([third, first, second]) == [third]
+    assert daily_history([third, first, second]) == [third]  # the helper for views that want supersession
     m = compute_metrics(
-        [rec(1, PC, D(2026, 1, 1)), first, second, third], period_start=None, period_end=D(2026, 1, 9)
+        [rec(1, PC, D(2026, 1, 1)), third, first, second], period_start=None, period_end=D(2026, 1, 9)
     )
-    # Only PC (Jan 1–5: 4 days) → C (Jan 5–9: 4 days) remains; P and A lasted 0 days and count nowhere.
-    assert (m.time_in_stage[P].stays, m.time_in_stage[A].stays) == (0, 0)
+    # In recorded order: PC Jan 1–5 (4 days), P Jan 5–5 (0), A Jan 5–5 (0), C Jan 5–9 (4).
+    assert (m.time_in_stage[P].stays, m.time_in_stage[P].median) == (1, 0.0)
+    assert (m.time_in_stage[A].stays, m.time_in_stage[A].median) == (1, 0.0)
     assert (m.time_in_stage[PC].median, m.time_in_stage[C].median) == (4.0, 4.0)
-    assert (m.moves, m.forward_moves) == (1, 1)
+    # Moves: PC→P and P→A forward, A→C backward.
+    assert (m.moves, m.forward_moves) == (3, 2)
+    assert m.distribution[C] == 1  # the latest record is current
 
 
-def test_a_record_on_the_last_day_has_no_length_but_counts_as_current() -> None:
+def test_a_record_on_the_last_day_lasts_zero_days_and_counts_as_current() -> None:
     m = compute_metrics([rec(1, A, D(2026, 1, 31))], period_start=D(2026, 1, 1), period_end=D(2026, 1, 31))
     assert m.distribution[A] == 1
-    assert m.time_in_stage[A].stays == 0
+    assert (m.time_in_stage[A].stays, m.time_in_stage[A].median) == (1, 0.0)
 
 
 def test_stage_records_after_the_period_are_ignored_and_stays_end_at_the_period_end() -> None:
@@ -255,8 +259,9 @@ def test_a_confirming_reassessment_does_not_reset_the_stall_clock() -> None:
     records = [rec(1, C, D(2026, 1, 1)), rec(1, C, D(2026, 3, 1))]
     m = compute_metrics(records, period_start=None, period_end=D(2026, 4, 15), stalled_days=90)
     assert m.stalled == 1  # C since Jan 1: 104 days
-    assert m.time_in_stage[C].stays == 1
-    assert m.time_in_stage[C].median == 104.0
+    # Each record counts on its own: Jan 1 → Mar 1 (59 days) and Mar 1 → Apr 15 (45 days).
+    assert m.time_in_stage[C].stays == 2
+    assert m.time_in_stage[C].median == 52.0
 
 
 def test_slowest_stage_ties_go_to_the_mean_then_the_earlier_stage() -> None:
@@ -277,12 +282,12 @@ def test_slowest_stage_ties_go_to_the_mean_then_the_earlier_stage() -> None:
     assert m.slowest_stage is P
 
 
-def test_maintenance_is_neither_stalled_nor_slowest_by_default_but_can_be() -> None:
+def test_every_stage_can_stall_unless_the_practice_exempts_it() -> None:
     records = [rec(1, M, D(2025, 1, 1)), rec(2, C, D(2026, 1, 1))]
     default = compute_metrics(records, period_start=None, period_end=D(2026, 6, 1))
-    assert (default.stalled, default.slowest_stage) == (1, C)  # only the C client (151 days) is stalled
-    strict = compute_metrics(records, period_start=None, period_end=D(2026, 6, 1), exempt_from_stalling=())
-    assert (strict.stalled, strict.slowest_stage) == (2, M)
+    assert (default.stalled, default.slowest_stage) == (2, M)  # M 516 days, C 151 days: both > 90
+    exempt = compute_metrics(records, period_start=None, period_end=D(2026, 6, 1), exempt_from_stalling=(M,))
+    assert (exempt.stalled, exempt.slowest_stage) == (1, C)
 
 
 def test_a_bad_period_is_refused_with_a_sentence() -> None:
@@ -295,10 +300,10 @@ def test_csv_export_lists_every_figure() -> None:
     lines = text.splitlines()
     assert lines[0] == "section,key,value"
     assert "distribution,contemplation,1" in lines
-    assert "time_in_stage_days_median,preparation,38.5" in lines
+    assert "time_in_stage_days_median,preparation,19.0" in lines
     assert "time_in_stage_days_median,action,23.0" in lines
     assert "advancement_rate,,0.5" in lines
-    assert "slowest_stage,,preparation" in lines
+    assert "slowest_stage,,maintenance" in lines
     assert "override_rate,ann,0.5" in lines
 
 
@@ -345,8 +350,8 @@ def test_metric_invariants(
         if t.stays:
             assert t.median is not None
             assert t.mean is not None
-            assert 0 < t.median <= length
-            assert 0 < t.mean <= length
+            assert 0 <= t.median <= length
+            assert 0 <= t.mean <= length
     for rate in (m.advancement_rate, m.recycling_share, m.fidelity.on_time_share):
         assert rate is None or 0 <= rate <= 1
     shuffled = list(records)

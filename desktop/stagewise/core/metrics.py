@@ -6,44 +6,50 @@ Vocabulary
     *course*: all records of one client for one focus.  Without a focus filter every figure counts
     client-focus pairs (a client with two focuses counts twice); with a focus, one course is one client.
 
-    *daily history*: a course's records ordered by (effective date, recorded order), keeping only the
-    last record of each day.  An earlier record on the same day is a same-day correction: it was
-    superseded after 0 days and takes no part in any figure except the override rate (every recorded
-    decision counts there).  It stays in the history and the timeline.
+    *record order*: a course's records ordered by effective date, then by the order they were recorded
+    (so a same-day correction comes after the record it corrects).  Records after the period end, and
+    records after the client's discharge, are left out.
 
-    *stay*: a run of consecutive daily records with the same stage.  A reassessment that confirms the
-    stage continues the stay; a different stage or a "not staged" record ends it.  A stay starts on its
-    first record's effective date and ends on the next daily record that changes it, or at the *course
-    end*: the period end, or the discharge date for a client discharged on or before the period end.
+    *course end*: the period end, or the discharge date for a client discharged on or before it.
 
-    *move*: two consecutive STAGED daily records (not-staged records are skipped, so a pause between two
-    stages is not itself a move) whose stages differ.  Forward if the later stage is further along
+    *move*: two consecutive STAGED records (not-staged records are skipped, so a pause between two stages
+    is not itself a move) whose stages differ.  Forward if the later stage is further along
     (precontemplation → maintenance), else backward (recycling — ordinary, never an error).  A move
-    belongs to the period if its later record is effective in the period.
+    belongs to the period if its later record is effective in the period.  Same-day records are records
+    like any other: a correction on the same day is a move.
 
-Figures (period = ``period_start`` … ``period_end``, both inclusive; no start = from the beginning)
+Figures (period = ``period_start`` … ``period_end``, both inclusive; no start = from the beginning),
+as issue #5 defines them
     distribution: active courses (client not discharged on or before the period end) by the stage of
-        their latest daily record on or before the period end; courses whose latest record is "not
-        staged" are counted apart (``paused``), never in a stage.
-    time in stage: each stay clipped to [period start, course end], counted as (end − start).days; a
-        clipped stay of 0 days (e.g. a record on the period's last day) contributes nothing.  Median and
-        mean per stage over stays.
-    advancement rate: forward moves ÷ all moves in the period (None when there are no moves).
+        their latest record on or before the period end; courses whose latest record is "not staged" are
+        counted apart (``paused``), never in a stage.
+    time in stage: a record's stage lasts until the next record for that client and focus (of any
+        kind), or until the course end; each record's time is clipped to the period and counted as
+        (end − start).days.  A record corrected the same day, or made on the period's last day, lasted
+        0 days and counts as 0; a record whose time ends before the period starts is not counted.
+        Median and mean per stage over records.  (Consecutive records confirming the same stage each
+        count on their own, as the definition says.)
+    advancement rate: forward moves ÷ all moves (stage changes) in the period (None when there are none).
     recycling share: courses with at least one backward move in the period ÷ courses with at least one
-        pair of consecutive staged daily records whose later record is in the period — without a start
-        date, simply courses with at least two staged daily records (None when the denominator is 0).
-    stalled: active courses whose current stay started MORE than ``stalled_days`` days before the period
-        end ((period_end − stay start).days > stalled_days), except stages in ``exempt_from_stalling``
-        (maintenance by default: staying in maintenance is the goal, not a stall).
-    slowest stage: the non-exempt stage with the highest median time in stage; ties go to the higher
-        mean, then the earlier stage (None when no stay has a length).
-    fidelity — reassessments on time: every staged daily record (not "not staged": a pause suspends
+        pair of consecutive staged records whose later record is in the period — without a start date,
+        simply courses with at least two staged records (None when the denominator is 0).
+    stalled: active courses whose current stage is older than ``stalled_days``: the current stage began
+        with the first of the run of latest records holding it (a reassessment that confirms the stage
+        does not reset the clock), and (period_end − that date).days > stalled_days.  Stages listed in
+        ``exempt_from_stalling`` (none by default; a practice may exempt maintenance, where staying is
+        the goal) are never counted as stalled nor as the slowest stage.
+    slowest stage: the stage with the highest median time in stage ("where clients stall longest");
+        ties go to the higher mean, then the earlier stage (None when no record has a time).
+    fidelity — reassessments on time: every staged record (not "not staged": a pause suspends
         reminders) is due for reassessment ``reassessment_days`` later (the focus's own interval if set,
         else the practice default).  A due date inside the period counts unless the client was
-        discharged before it; it was met on time if the course's next daily record (of any kind) is
-        effective on or before the due date.  Share = on time ÷ due.
+        discharged before it; it was met on time if the course's next record (of any kind) is effective
+        on or before the due date.  Share = on time ÷ due.
     fidelity — override rate per clinician: among the records in the period that had a proposed stage
         and a clinician stage, the share whose stage differs from the proposal.
+
+``daily_history`` and ``stays`` (same-day supersession, runs of one stage) remain as building blocks
+for views that want them (the timeline draws runs); the dashboard figures above do not use them.
 
 Pure: no database, no Qt.  ``stages.load_metric_records`` turns the practice's stage records into
 :class:`MetricRecord` values.
@@ -65,7 +71,7 @@ from stagewise.core.models import Stage
 
 DEFAULT_STALLED_DAYS = 90
 DEFAULT_REASSESSMENT_DAYS = 30
-DEFAULT_EXEMPT_FROM_STALLING = frozenset({Stage.MAINTENANCE})
+DEFAULT_EXEMPT_FROM_STALLING: frozenset[Stage] = frozenset()
 UNKNOWN_CLINICIAN = "(unknown)"
 
 
@@ -172,30 +178,30 @@ class PracticeMetrics:
     def to_json(self) -> dict[str, Any]:
         """The shape ``stagewise metrics --json`` prints (the issue's keys, plus fidelity and counts).
 
-        Days are rounded to 2 decimals and rates to 4; missing figures are ``None`` (JSON null).
+        Values are not rounded (displays round them); missing figures are ``None`` (JSON null).
         """
         return {
             "distribution": {s.value: self.distribution[s] for s in Stage},
             "time_in_stage_days": {
                 s.value: {
-                    "median": _round(self.time_in_stage[s].median, 2),
-                    "mean": _round(self.time_in_stage[s].mean, 2),
+                    "median": self.time_in_stage[s].median,
+                    "mean": self.time_in_stage[s].mean,
                 }
                 for s in Stage
             },
-            "advancement_rate": _round(self.advancement_rate, 4),
-            "recycling_share": _round(self.recycling_share, 4),
+            "advancement_rate": self.advancement_rate,
+            "recycling_share": self.recycling_share,
             "stalled": self.stalled,
             "slowest_stage": None if self.slowest_stage is None else self.slowest_stage.value,
             "fidelity": {
                 "reassessments_due": self.fidelity.reassessments_due,
                 "reassessments_on_time": self.fidelity.reassessments_on_time,
-                "on_time_share": _round(self.fidelity.on_time_share, 4),
+                "on_time_share": self.fidelity.on_time_share,
                 "override_rate": {
                     name: {
                         "with_proposal": r.with_proposal,
                         "overrides": r.overrides,
-                        "rate": _round(r.rate, 4),
+                        "rate": r.rate,
                     }
                     for name, r in sorted(self.fidelity.overrides.items())
                 },
@@ -216,10 +222,6 @@ class PracticeMetrics:
                 "stalled_days": self.stalled_days,
             },
         }
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -302,7 +304,7 @@ def compute_metrics(
         focus: keep only this focus key (None = every focus, counting client-focus pairs).
         stalled_days: the practice's stall threshold in days (default 90).
         reassessment_days: the practice's default reassessment interval (a focus's own interval wins).
-        exempt_from_stalling: stages never counted as stalled nor as the slowest stage.
+        exempt_from_stalling: stages never counted as stalled nor as the slowest stage (default none).
 
     Raises:
         UserInputError: the period starts after it ends, or a threshold is not positive.
@@ -363,38 +365,28 @@ def compute_metrics(
                 tally[0] += 1
                 tally[1] += rec.is_override or rec.stage != rec.proposed
 
-        # Daily history: ordered by (effective, recorded order), the last record of each day.
-        if len(raw) > 1:
-            raw = sorted(raw, key=_DAY_ORDER)
-            daily: list[MetricRecord] = []
-            last_day = None
-            for rec in raw:
-                if rec.effective == last_day:
-                    daily[-1] = rec
-                else:
-                    daily.append(rec)
-                    last_day = rec.effective
-        else:
-            daily = raw
-
-        run_stage: Stage | None = None  # the open stay
+        # Records in order (effective date, then recorded order: a same-day correction comes after).
+        ordered = sorted(raw, key=_DAY_ORDER) if len(raw) > 1 else raw
+        n = len(ordered)
+        run_stage: Stage | None = None  # the current run of one stage (the stall clock)
         run_start = lo
-        prev_stage: Stage | None = None  # the latest staged daily record (for moves)
+        prev_stage: Stage | None = None  # the latest staged record (for moves)
         has_pair = has_backward = False
-        n = len(daily)
-        for i, rec in enumerate(daily):
+        for i, rec in enumerate(ordered):
             stage, day = rec.stage, rec.effective
-            # Time in stage: a different stage or a pause ends the open stay; a stage starts one.
-            if run_stage is not None and stage != run_stage:
-                days = (day - (run_start if run_start > lo else lo)).days
-                if days > 0:
-                    samples[run_stage].append(days)
-                run_stage = None
             if stage is None:
-                continue  # a pause starts no stay, is no side of a move and is never due
-            if run_stage is None:
+                run_stage = None  # a pause ends the run, starts no time in stage, is never due
+                continue
+            # Time in stage: this record's stage lasts until the next record (of any kind), or until the
+            # course end; clipped to the period.  A same-day correction lasted 0 days, and counts as 0.
+            end = ordered[i + 1].effective if i + 1 < n else max(course_end, day)
+            if day >= lo:
+                samples[stage].append((end - day).days)
+            elif end > lo:
+                samples[stage].append((end - lo).days)
+            if stage != run_stage:
                 run_stage, run_start = stage, day
-            # Moves and recycling: consecutive staged daily records whose later one is in the period.
+            # Moves and recycling: consecutive staged records whose later one is in the period.
             if prev_stage is not None and day >= lo:
                 has_pair = True
                 step = order[stage] - order[prev_stage]
@@ -414,17 +406,13 @@ def compute_metrics(
             if due_on < lo or due_on > period_end or (discharged is not None and discharged < due_on):
                 continue
             due += 1
-            on_time += i + 1 < n and daily[i + 1].effective <= due_on
-        if run_stage is not None:  # the open stay runs to the course end
-            days = (max(course_end, run_start) - (run_start if run_start > lo else lo)).days
-            if days > 0:
-                samples[run_stage].append(days)
+            on_time += i + 1 < n and ordered[i + 1].effective <= due_on
         with_pairs += has_pair
         recycled += has_backward
 
-        # Distribution and stalls (active courses only; current = latest daily record).
+        # Distribution and stalls (active courses only; current = the latest record).
         if active:
-            current = daily[-1].stage
+            current = ordered[-1].stage
             if current is None:
                 paused += 1
             else:

@@ -12,9 +12,11 @@ they differ, who and when.  The basis is derived, never chosen:
 Moving back a stage is ordinary: it is recorded like any other stage, never refused, never a warning.
 The timeline marks it as recycling.  A stage is a snapshot for one behaviour, not an identity.
 
-Records are immutable (triggers in ``ddl.py``): a correction is a new record.  On the same day the later
-record supersedes the earlier one; :attr:`StageRecordInfo.direction` therefore compares a record with the
-latest staged record of an EARLIER day, the same rule the metrics use (``metrics.daily_history``).
+Records are immutable (triggers in ``ddl.py``): a correction is a new record.  For display, the later of
+two records on the same day is read as a correction of the earlier one: :attr:`StageRecordInfo.direction`
+compares a record with the latest staged record of an EARLIER day, so the timeline does not draw a
+same-day correction as recycling.  The dashboard figures follow issue #5's record-by-record definitions
+instead (``docs/metrics.md``), where a same-day change is a stage change like any other.
 
 Every function takes the caller's session (one user action = one transaction) and returns frozen
 dataclasses; data-changing ones write their audit event in the same session.  Logs carry ids only.

@@ -460,13 +460,11 @@ class DashboardWindow(QWidget):
         )
         self.stalled.set(
             str(m.stalled),
-            self.tr("active, same stage for more than %1 days (maintenance exempt)").replace(
-                "%1", str(m.stalled_days)
-            ),
+            self.tr("active, same stage for more than %1 days").replace("%1", str(m.stalled_days)),
         )
         self.slowest.set(
             words.stage(m.slowest_stage) if m.slowest_stage is not None else "—",
-            self.tr("highest median time in stage (maintenance exempt)"),
+            self.tr("highest median time in stage"),
         )
         f = m.fidelity
         self.on_time.set(
