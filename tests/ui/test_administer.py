@@ -623,7 +623,9 @@ def test_due_this_week_sorts_and_opens_a_client(qtbot: QtBot, ctx: AppContext) -
     assert sorted(charts) == ["1002", "1003", "1004", "1005"]
     view.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     assert view.proxy.index(0, 0).data() == "1005"
-    assert view.proxy.index(0, 2).data() == "Never (baseline)"
+    c1005 = client(ctx, "1005")
+    assert view.proxy.index(0, 1).data() == f"{c1005.family_name}, {c1005.given_name}"
+    assert view.proxy.index(0, 3).data() == "Never (baseline)"
     view.table.setFocus()
     view.table.selectRow(0)
     with qtbot.waitSignal(view.open_client) as signal:

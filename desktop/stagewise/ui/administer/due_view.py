@@ -32,7 +32,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class DueModel(QAbstractTableModel):
-    HEADERS = ("Chart no.", "Focus", "Last assessed", "Due on", "Overdue")
+    HEADERS = ("Chart no.", "Client", "Focus", "Last assessed", "Due on", "Overdue")
+    OVERDUE_COLUMN = 5
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,6 +65,7 @@ class DueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 e.chart_number,
+                f"{e.family_name}, {e.given_name}",
                 e.focus_label,
                 format_date(e.last_assessed) if e.last_assessed else self.tr("Never (baseline)"),
                 format_date(e.due_on),
@@ -72,12 +74,13 @@ class DueModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return (
                 e.chart_number,
+                (e.family_name.casefold(), e.given_name.casefold()),
                 e.focus_label.casefold(),
                 (e.last_assessed or dt.date.min).toordinal(),
                 e.due_on.toordinal(),
                 e.overdue_days,
             )[col]
-        if role == Qt.ItemDataRole.ForegroundRole and col == 4 and e.overdue:
+        if role == Qt.ItemDataRole.ForegroundRole and col == self.OVERDUE_COLUMN and e.overdue:
             return QBrush(QColor("#b3261e"))
         if role == Qt.ItemDataRole.UserRole:
             return e.client_id
@@ -109,7 +112,7 @@ class DueView(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+        self.table.sortByColumn(4, Qt.SortOrder.AscendingOrder)  # due on
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
