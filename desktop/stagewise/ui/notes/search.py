@@ -33,7 +33,14 @@ from stagewise.core.note_templates import TemplateLibrary
 from stagewise.core.notes import SearchHit
 from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
-from stagewise.ui.notes.common import SHEET, Opener, snippet_html, template_title, templates_for
+from stagewise.ui.notes.common import (
+    SHEET,
+    NoteWindows,
+    Opener,
+    snippet_html,
+    template_title,
+    templates_for,
+)
 from stagewise.ui.workers import OpRunner
 
 log = logging.getLogger(__name__)
@@ -383,7 +390,7 @@ class SearchWindow(QWidget):
         self.setWindowTitle(self.tr("Search notes — %1").replace("%1", ctx.practice_name or "Stagewise"))
         self.ctx = ctx
         self.opener = opener
-        self.note_windows: dict[int, QWidget] = {}
+        self.note_windows = NoteWindows()
         self.panel = SearchPanel(ctx, delay_ms=delay_ms, show_filters=True, parent=self)
         self.panel.query_edit.setPlaceholderText(
             self.tr("Search every note and addendum: words in any order; the last may be the start of a word")
@@ -413,25 +420,12 @@ class SearchWindow(QWidget):
         if self.opener is not None:
             self.opener(client_id, note_id)
             return None
-        from stagewise.ui.notes.editor import NoteWindow
-
-        window = self.note_windows.get(note_id)
-        if window is None:
-            window = NoteWindow(self.ctx, note_id, parent=self)
-            window.closed.connect(lambda nid: self.note_windows.pop(nid, None))
-            self.note_windows[note_id] = window
-        window.show()
-        window.raise_()
-        window.activateWindow()
-        return window
+        return self.note_windows.show_note(self.ctx, note_id, self)
 
     def save_now(self) -> None:
-        for window in list(self.note_windows.values()):
-            window.save_now()  # type: ignore[attr-defined]
+        self.note_windows.save_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        for window in list(self.note_windows.values()):
-            window.close()
-        self.note_windows.clear()
+        self.note_windows.close_all()
         self.closed.emit()
         super().closeEvent(event)

@@ -23,7 +23,14 @@ from stagewise.core.note_templates import TemplateLibrary
 from stagewise.core.notes import NoteSummary, TodoList
 from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
-from stagewise.ui.notes.common import SHEET, Opener, template_title, templates_for, transaction
+from stagewise.ui.notes.common import (
+    SHEET,
+    NoteWindows,
+    Opener,
+    template_title,
+    templates_for,
+    transaction,
+)
 
 
 class TodoView(QWidget):
@@ -48,7 +55,7 @@ class TodoView(QWidget):
         self.opener = opener
         self.templates = templates if templates is not None else templates_for(ctx)
         self.todo: TodoList | None = None
-        self.note_windows: dict[int, QWidget] = {}
+        self.note_windows = NoteWindows()
 
         heading = QLabel(self.tr("Notes to finish"))
         heading.setObjectName("noteTitle")
@@ -140,6 +147,10 @@ class TodoView(QWidget):
         if ids:
             self.open_note(*ids)
 
+    def _watch(self, window: QWidget) -> None:
+        window.editor.changed.connect(lambda _nid: self.refresh())  # type: ignore[attr-defined]
+        window.editor.discarded.connect(lambda _nid: self.refresh())  # type: ignore[attr-defined]
+
     def open_selected(self) -> None:
         item = self.tree.currentItem()
         if item is not None:
@@ -149,27 +160,12 @@ class TodoView(QWidget):
         if self.opener is not None:
             self.opener(client_id, note_id)
             return None
-        from stagewise.ui.notes.editor import NoteWindow
-
-        window = self.note_windows.get(note_id)
-        if window is None:
-            window = NoteWindow(self.ctx, note_id, parent=self)
-            window.closed.connect(lambda nid: self.note_windows.pop(nid, None))
-            window.editor.changed.connect(lambda _nid: self.refresh())
-            window.editor.discarded.connect(lambda _nid: self.refresh())
-            self.note_windows[note_id] = window
-        window.show()
-        window.raise_()
-        window.activateWindow()
-        return window
+        return self.note_windows.show_note(self.ctx, note_id, self, on_open=self._watch)
 
     def save_now(self) -> None:
-        for window in list(self.note_windows.values()):
-            window.save_now()  # type: ignore[attr-defined]
+        self.note_windows.save_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        for window in list(self.note_windows.values()):
-            window.close()
-        self.note_windows.clear()
+        self.note_windows.close_all()
         self.closed.emit()
         super().closeEvent(event)
