@@ -11,8 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from stagewise.core import administrations as adm
-from stagewise.core import audit, store
+from stagewise.core import administrations as adm, audit, store
 from stagewise.core.errors import ConflictError, NotFoundError, ScoringError, UserInputError
 from stagewise.core.forms.loader import Library, load_library
 from stagewise.core.models import (

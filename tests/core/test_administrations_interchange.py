@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from stagewise.core import administrations as adm
-from stagewise.core import administrations_interchange as aio
-from stagewise.core import interchange, risk, store
+from stagewise.core import (
+    administrations as adm,
+    administrations_interchange as aio,
+    interchange,
+    risk,
+    store,
+)
 from stagewise.core.errors import ImportValidationError
 from stagewise.core.forms.loader import Library, load_library
 from stagewise.core.models import AdministrationMode

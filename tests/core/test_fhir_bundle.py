@@ -13,8 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy.orm import Session
 
 from stagewise import cli
-from stagewise.core import administrations as adm
-from stagewise.core import audit, fhir_bundle, store
+from stagewise.core import administrations as adm, audit, fhir_bundle, store
 from stagewise.core.errors import NotFoundError, StagewiseError, UserInputError
 from stagewise.core.forms.loader import load_library
 from stagewise.core.models import AdministrationMode

@@ -6,8 +6,7 @@ import datetime as dt
 import random
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from stagewise.core.errors import UserInputError
 from stagewise.core.metrics import (

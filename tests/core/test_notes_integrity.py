@@ -11,8 +11,13 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 from stagewise.core import note_chain, notes
 from stagewise.core.audit import canonical_json
 from stagewise.core.store import Practice
-from tests.core.test_notes import SOAP, T0, People, new_signed
-from tests.core.test_notes import people as people  # the fixture
+from tests.core.test_notes import (
+    SOAP,
+    T0,
+    People,
+    new_signed,
+    people as people,  # the fixture
+)
 
 NOTE_TRIGGERS = ("note_signed_no_update", "note_cosign_only", "note_signed_no_delete")
 

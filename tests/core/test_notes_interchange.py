@@ -16,8 +16,13 @@ from stagewise.core.models import User
 from stagewise.core.note_chain import ADDENDUM_MISMATCH, MISMATCH
 from stagewise.core.note_templates import load_templates
 from tests.conftest import PASSPHRASE
-from tests.core.test_notes import SOAP, T0, People, make_people
-from tests.core.test_notes import people as people  # the fixture
+from tests.core.test_notes import (
+    SOAP,
+    T0,
+    People,
+    make_people,
+    people as people,  # the fixture
+)
 
 USERS = {"alice", "bob", "sam"}
 

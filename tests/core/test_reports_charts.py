@@ -6,8 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from reportlab.graphics.shapes import Group, Polygon, Rect, String
 
 from stagewise.core.models import Stage, StageBasis

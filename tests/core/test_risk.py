@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from stagewise.core import administrations as adm
-from stagewise.core import audit, risk, settings, store
+from stagewise.core import administrations as adm, audit, risk, settings, store
 from stagewise.core.errors import ConflictError, UserInputError
 from stagewise.core.forms.loader import load_library
 from stagewise.core.models import AdministrationMode, RiskAlert

@@ -6,8 +6,7 @@ import json
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stagewise.core.errors import ScoringError
 from stagewise.core.forms import Form, load_library

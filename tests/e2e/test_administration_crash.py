@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from stagewise.core import administrations as adm
-from stagewise.core import store
+from stagewise.core import administrations as adm, store
 from tests.core.test_administrations_helpers import make_world
 
 CHILD = r"""

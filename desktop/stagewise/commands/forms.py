@@ -111,8 +111,13 @@ def _list(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from stagewise.core.errors import FormError
-    from stagewise.core.forms import FormFileError, instrument_files, load_form, shipped_instruments_dir
-    from stagewise.core.forms import practice_forms_dir as practice_dir
+    from stagewise.core.forms import (
+        FormFileError,
+        instrument_files,
+        load_form,
+        practice_forms_dir as practice_dir,
+        shipped_instruments_dir,
+    )
     from stagewise.core.paths import AppPaths
 
     files = list(args.files) or instrument_files(

@@ -34,7 +34,7 @@ import sqlcipher3
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from stagewise.core import keys
+from stagewise.core import keys, rawdb
 from stagewise.core.errors import (
     DiskError,
     NewerVersionError,
@@ -54,15 +54,7 @@ BACKUP_SUFFIX = ".stagewise"
 
 
 def _connect(path: Path, key: bytes, *, readonly: bool = False) -> sqlcipher3.dbapi2.Connection:
-    if readonly:
-        conn = sqlcipher3.dbapi2.connect(
-            f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-        )
-    else:
-        conn = sqlcipher3.dbapi2.connect(str(path), isolation_level=None, check_same_thread=False)
-    with contextlib.suppress(Exception):
-        conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f'PRAGMA key = "{keys.sqlcipher_key_literal(key)}"')  # a hex raw key, never secret text
+    conn: sqlcipher3.dbapi2.Connection = rawdb.connect(path, key, readonly=readonly)
     return conn
 
 

@@ -3,22 +3,52 @@
 Names are stored as typed; each has a folded search key beside it (:mod:`stagewise.core.text`), so the
 type-ahead search is case- and accent-insensitive: every word typed must be the start of a word of the
 given name, of the family name, or the start of the chart number (``smith jo`` finds Jo Smith).
+
+The app's first screen is this list, shown before SQLAlchemy has loaded: the queries are plain
+parameterised SQL on a DBAPI connection (:mod:`stagewise.core.rawdb`), and this module imports no
+SQLAlchemy.  ``db`` is a SQLAlchemy ``Session`` or a DBAPI connection to the practice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
-
+from stagewise.core.enums import ClientStatus
 from stagewise.core.errors import UserInputError
-from stagewise.core.models import Client, ClientStatus
-from stagewise.core.reassessment import combine, focus_reassessments
+from stagewise.core.rawdb import fetch_all
+from stagewise.core.reassessment import ClientFilter, combine, focus_reassessments
+from stagewise.core.settings import load_settings
+from stagewise.core.text import search_words
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from stagewise.core.rawdb import DBAPIConnection
 
 SORTS = ("family_name", "given_name", "chart_number", "date_of_birth", "next_due", "status")
+
+# The columns each sort orders by (``next_due`` is sorted in Python); the id always breaks ties.
+_ORDER: dict[str, tuple[str, ...]] = {
+    "family_name": ("client.family_name_key", "client.given_name_key"),
+    "given_name": ("client.given_name_key", "client.family_name_key"),
+    "chart_number": ("client.chart_number",),
+    "date_of_birth": ("client.date_of_birth", "client.family_name_key"),
+    "status": ("client.status", "client.family_name_key", "client.given_name_key"),
+}
+
+_COLUMNS = (
+    "client.id, client.chart_number, client.given_name, client.family_name, client.date_of_birth,"
+    " client.status, client.clinician_id"
+)
+
+# A word must start the key or follow one of its spaces.  Keys hold only letters, digits and single spaces,
+# and search words only letters and digits, so no LIKE wildcard can appear in them.
+_WORD_PREFIX = (
+    "client.given_name_key LIKE ? OR client.given_name_key LIKE ?"
+    " OR client.family_name_key LIKE ? OR client.family_name_key LIKE ?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,64 +75,44 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _word_prefix(column: Any, word: str) -> ColumnElement[bool]:
-    # Keys hold only letters, digits and single spaces, and search words only letters and digits, so no
-    # LIKE wildcard can appear in them.
-    return or_(column.like(f"{word}%"), column.like(f"% {word}%"))
+def _search_terms(query: str) -> tuple[list[str], list[object]]:
+    """One SQL condition per whitespace-separated token of ``query``, and their parameters.
 
-
-def search_condition(query: str) -> ColumnElement[bool] | None:
-    """The WHERE clause for a type-ahead query (None for an empty query).
-
-    Each whitespace-separated token must match: the start of the chart number (case-insensitive), or
-    every folded part of it must start a word of the given or family name.
+    A token matches the start of the chart number (case-insensitive for ASCII letters, like SQLite's
+    LIKE; ``%``, ``_`` and ``\\`` are plain text), or every folded part of it starts a word of the given
+    or family name.
     """
-    from stagewise.core.text import search_words
-
-    conditions: list[ColumnElement[bool]] = []
+    terms: list[str] = []
+    params: list[object] = []
     for token in query.split():
-        alternatives: list[ColumnElement[bool]] = [
-            Client.chart_number.like(f"{_escape_like(token)}%", escape="\\")
-        ]
-        parts = search_words(token)
-        if parts:
-            alternatives.append(
-                and_(
-                    *(
-                        or_(_word_prefix(Client.given_name_key, p), _word_prefix(Client.family_name_key, p))
-                        for p in parts
-                    )
-                )
-            )
-        conditions.append(or_(*alternatives))
-    return and_(*conditions) if conditions else None
+        alternatives = ["client.chart_number LIKE ? ESCAPE '\\'"]
+        params.append(f"{_escape_like(token)}%")
+        for part in search_words(token):
+            alternatives.append(f"({_WORD_PREFIX})")
+            params.extend((f"{part}%", f"% {part}%", f"{part}%", f"% {part}%"))
+        if len(alternatives) == 1:
+            terms.append(alternatives[0])
+        else:
+            terms.append(f"({alternatives[0]} OR ({' AND '.join(alternatives[1:])}))")
+    return terms, params
 
 
-def _filters(query: str, status: ClientStatus | None) -> list[ColumnElement[bool]]:
-    """The WHERE terms shared by :func:`list_clients` and :func:`count_clients`."""
-    where: list[ColumnElement[bool]] = []
+def _filter(query: str, status: ClientStatus | None) -> ClientFilter:
+    """The clients shared by :func:`list_clients` and :func:`count_clients`."""
+    terms, params = _search_terms(query)
     if status is not None:
-        where.append(Client.status == status.value)
-    cond = search_condition(query)
-    if cond is not None:
-        where.append(cond)
-    return where
+        terms.insert(0, "client.status = ?")
+        params.insert(0, status.value)
+    return ClientFilter(" AND ".join(terms) or "1", tuple(params))
 
 
-def _order(sort: str, descending: bool) -> list[Any]:
-    columns: dict[str, list[Any]] = {
-        "family_name": [Client.family_name_key, Client.given_name_key],
-        "given_name": [Client.given_name_key, Client.family_name_key],
-        "chart_number": [Client.chart_number],
-        "date_of_birth": [Client.date_of_birth, Client.family_name_key],
-        "status": [Client.status, Client.family_name_key, Client.given_name_key],
-    }
-    cols = [*columns[sort], Client.id]
-    return [c.desc() for c in cols] if descending else cols
+def _order(sort: str, descending: bool) -> str:
+    columns = [*_ORDER[sort], "client.id"]
+    return ", ".join(f"{c} DESC" for c in columns) if descending else ", ".join(columns)
 
 
 def list_clients(
-    session: Session,
+    db: Session | DBAPIConnection,
     *,
     query: str = "",
     status: ClientStatus | None = ClientStatus.ACTIVE,
@@ -115,8 +125,10 @@ def list_clients(
     """The client list: filtered by a type-ahead ``query`` and ``status`` (None: all), sorted, paged.
 
     Args:
-        session: any session.
-        query: words to match (see :func:`search_condition`).
+        db: a session or a DBAPI connection to the practice.
+        query: words to match: each whitespace-separated word must be the start of the chart number
+            (ignoring the case of ASCII letters), or each of its folded parts must start a word of the
+            given or family name (``smith jo``, ``Łuk``, ``c-0``).
         status: only clients with this status; None for everyone.
         sort: one of :data:`SORTS`; ``next_due`` puts clients with nothing due last.
         descending: reverse the order.
@@ -129,43 +141,32 @@ def list_clients(
     """
     if sort not in SORTS:
         raise UserInputError(f"Cannot sort clients by {sort}; choose one of {', '.join(SORTS)}.")
-    from stagewise.core.settings import load_settings
-
     today = today or dt.date.today()
-    default_days = load_settings(session).reassessment_days
-    where = _filters(query, status)
-    columns = (
-        Client.id,
-        Client.chart_number,
-        Client.given_name,
-        Client.family_name,
-        Client.date_of_birth,
-        Client.status,
-        Client.clinician_id,
-    )
-    base = select(*columns).where(*where)
+    default_days = load_settings(db).reassessment_days
+    clients = _filter(query, status)
+    base = f"SELECT {_COLUMNS} FROM client WHERE {clients.where}"
     if sort == "next_due":
-        rows = session.execute(base.order_by(Client.family_name_key, Client.given_name_key, Client.id)).all()
-        due = focus_reassessments(session, select(Client.id).where(*where), default_days=default_days)
+        order = _order("family_name", False)
+        rows = fetch_all(db, f"{base} ORDER BY {order}", clients.params)
+        due = focus_reassessments(db, clients, default_days=default_days)
     else:
-        q = base.order_by(*_order(sort, descending)).offset(offset)
-        if limit is not None:
-            q = q.limit(limit)
-        rows = session.execute(q).all()
-        due = focus_reassessments(session, [r.id for r in rows], default_days=default_days)
+        sql = f"{base} ORDER BY {_order(sort, descending)} LIMIT ? OFFSET ?"
+        rows = fetch_all(db, sql, (*clients.params, -1 if limit is None else limit, offset))
+        due = focus_reassessments(db, [r[0] for r in rows], default_days=default_days)
+    active = ClientStatus.ACTIVE.value
     result: list[ClientRow] = []
-    for r in rows:
-        st = combine(due.get(r.id, {}).values())
-        next_due = st.next_due if r.status == ClientStatus.ACTIVE.value else None
+    for client_id, chart, given, family, born, client_status, clinician_id in rows:
+        st = combine(due.get(client_id, {}).values())
+        next_due = st.next_due if client_status == active else None
         result.append(
             ClientRow(
-                id=r.id,
-                chart_number=r.chart_number,
-                given_name=r.given_name,
-                family_name=r.family_name,
-                date_of_birth=r.date_of_birth,
-                status=ClientStatus(r.status),
-                clinician_id=r.clinician_id,
+                id=client_id,
+                chart_number=chart,
+                given_name=given,
+                family_name=family,
+                date_of_birth=dt.date.fromisoformat(born),
+                status=ClientStatus(client_status),
+                clinician_id=clinician_id,
                 last_assessed=st.last_assessed,
                 next_due=next_due,
                 overdue=next_due is not None and next_due < today,
@@ -182,8 +183,9 @@ def list_clients(
 
 
 def count_clients(
-    session: Session, *, query: str = "", status: ClientStatus | None = ClientStatus.ACTIVE
+    db: Session | DBAPIConnection, *, query: str = "", status: ClientStatus | None = ClientStatus.ACTIVE
 ) -> int:
     """How many clients :func:`list_clients` would return without a limit."""
-    where = _filters(query, status)
-    return int(session.execute(select(func.count(Client.id)).where(*where)).scalar_one())
+    clients = _filter(query, status)
+    rows = fetch_all(db, f"SELECT count(*) FROM client WHERE {clients.where}", clients.params)
+    return int(rows[0][0])

@@ -39,7 +39,7 @@ from stagewise.core.client_fields import (
     raise_problem,
     reassessment_days_problem,
 )
-from stagewise.core.client_list import SORTS, ClientRow, count_clients, list_clients, search_condition
+from stagewise.core.client_list import SORTS, ClientRow, count_clients, list_clients
 from stagewise.core.errors import ConflictError, NotFoundError, UserInputError
 from stagewise.core.models import Client, ClientStatus, Focus, Role, User, utcnow
 from stagewise.core.reassessment import Reassessment, combine, focus_reassessments, reassessment_status
@@ -474,7 +474,6 @@ __all__ = [
     "reassessment_days_problem",
     "reassessment_status",
     "remove_focus",
-    "search_condition",
     "update_client",
     "update_focus",
 ]

@@ -47,8 +47,11 @@ from stagewise.core.errors import (
     WrongKeyError,
 )
 from stagewise.core.paths import shipped_dir
+from stagewise.core.rawdb import key_literal
 
 log = logging.getLogger(__name__)
+
+sqlcipher_key_literal = key_literal  # ``PRAGMA key`` literal x'…' (kept here for existing callers)
 
 KEYFILE_SUFFIX = ".keys"
 KEYFILE_FORMAT = "stagewise-keys"
@@ -79,13 +82,6 @@ def keyfile_path(practice_path: Path) -> Path:
 def new_database_key() -> bytes:
     """A fresh random 256-bit database key."""
     return secrets.token_bytes(KEY_BYTES)
-
-
-def sqlcipher_key_literal(key: bytes) -> str:
-    """The raw-key form SQLCipher expects inside ``PRAGMA key = "…"``: ``x'<64 hex digits>'``."""
-    if len(key) != KEY_BYTES:
-        raise ValueError("database key must be 32 bytes")
-    return f"x'{key.hex()}'"
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -33,6 +33,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from stagewise.core.enums import (  # re-exported: the enums and timestamp helpers live there
+    AdministrationMode as AdministrationMode,
+    AdministrationStatus as AdministrationStatus,
+    ClientStatus as ClientStatus,
+    DecisionKind as DecisionKind,
+    NoteStatus as NoteStatus,
+    Role as Role,
+    Stage as Stage,
+    StageBasis as StageBasis,
+    iso_utc as iso_utc,
+    parse_utc as parse_utc,
+    utcnow as utcnow,
+)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -40,28 +54,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> dt.datetime:
-    """Now, in UTC, truncated to milliseconds (the precision stored)."""
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def iso_utc(value: dt.datetime) -> str:
-    """``2026-01-05T09:30:00.123Z`` for an aware datetime (naive ones are taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def parse_utc(text: str) -> dt.datetime:
-    """Inverse of :func:`iso_utc`; also accepts any ISO-8601 string with an offset."""
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -75,67 +67,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> dt.datetime | None:
         return None if value is None else parse_utc(value)
-
-
-class Stage(enum.StrEnum):
-    """The five stages of the Transtheoretical Model (Prochaska, DiClemente & Norcross 1992)."""
-
-    PRECONTEMPLATION = "precontemplation"
-    CONTEMPLATION = "contemplation"
-    PREPARATION = "preparation"
-    ACTION = "action"
-    MAINTENANCE = "maintenance"
-
-    @property
-    def order(self) -> int:
-        """0 for precontemplation … 4 for maintenance."""
-        return _STAGE_ORDER[self]
-
-
-_STAGE_ORDER: dict[Stage, int] = {stage: n for n, stage in enumerate(Stage)}
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    CLINICIAN = "clinician"
-    SUPERVISOR = "supervisor"
-
-
-class ClientStatus(enum.StrEnum):
-    ACTIVE = "active"
-    DISCHARGED = "discharged"
-
-
-class AdministrationMode(enum.StrEnum):
-    CLINICIAN = "clinician"
-    CLIENT = "client"
-
-
-class AdministrationStatus(enum.StrEnum):
-    IN_PROGRESS = "in_progress"
-    COMPLETE = "complete"
-    VOIDED = "voided"
-
-
-class StageBasis(enum.StrEnum):
-    """Why a stage record says what it says."""
-
-    INSTRUMENT = "instrument"  # the clinician accepted the stage an administration proposed
-    OVERRIDE = "override"  # the clinician chose a different stage than proposed (reason required)
-    CLINICAL_JUDGEMENT = "clinical_judgement"  # no instrument; the clinician's own assessment
-    NOT_STAGED = "not_staged"  # staging paused for now (crisis, detox, very short stay)
-
-
-class DecisionKind(enum.StrEnum):
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    ADDED = "added"  # the clinician's own intervention, not from the library
-
-
-class NoteStatus(enum.StrEnum):
-    DRAFT = "draft"
-    AWAITING_COSIGN = "awaiting_cosign"
-    SIGNED = "signed"
 
 
 def _in(column: str, enum_cls: type[enum.StrEnum], *, nullable: bool = False) -> str:

@@ -1,16 +1,41 @@
-"""Reassessment status: when a focus (or a client, over its focuses) was last assessed and is next due."""
+"""Reassessment status: when a focus (or a client, over its focuses) was last assessed and is next due.
+
+The queries here are plain SQL on a DBAPI connection, and this module imports no SQLAlchemy: the app's
+first screen (the client list with each client's status) shows before SQLAlchemy has loaded.  Every
+function that reads takes ``db``: a SQLAlchemy ``Session`` (the statements run on its own connection, in
+its transaction) or a DBAPI connection to the practice (:func:`stagewise.core.rawdb.connect`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, literal_column, select
-from sqlalchemy.orm import Session
+from stagewise.core.enums import AdministrationStatus, StageBasis, parse_utc
+from stagewise.core.rawdb import DBAPIConnection, fetch_all
 
-from stagewise.core.models import Administration, AdministrationStatus, Focus, StageBasis, StageRecord
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFilter:
+    """Which clients, as a condition on the ``client`` table: SQL with ``?`` placeholders and their values.
+
+    ``ClientFilter("client.status = ?", ("active",))`` stands for ``SELECT client.id FROM client WHERE
+    client.status = ?``.  Pass one to :func:`focus_reassessments` to let SQLite pick the clients itself
+    rather than sending it every id.
+    """
+
+    where: str = "1"
+    params: tuple[object, ...] = ()
+
+    def subquery(self) -> str:
+        """The ``SELECT client.id …`` statement (its placeholders take :attr:`params`)."""
+        return f"SELECT client.id FROM client WHERE {self.where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,52 +76,59 @@ def combine(statuses: Iterable[Reassessment]) -> Reassessment:
     return Reassessment(max(last) if last else None, min(due) if due else None)
 
 
-def _local_date(value: dt.datetime) -> dt.date:
-    return value.astimezone().date()
+def _local_date(stored: str) -> dt.date:
+    """The local calendar date of a stored UTC timestamp (``2026-01-05T09:30:00.000Z``)."""
+    return parse_utc(stored).astimezone().date()
+
+
+# Correlated subqueries on the (focus_id, …) indexes give each focus's latest completed administration and
+# latest stage record basis.  Unary + keeps SQLite from using the low-selectivity status index, which made
+# it scan every completed administration for each focus (1.5 s for 5,000 clients instead of 0.05 s); see
+# https://www.sqlite.org/optoverview.html ("Disqualifying WHERE clause terms using unary-+").
+_FOCUS_REASSESSMENTS_SQL = """
+SELECT focus.client_id, focus.id, focus.reassessment_days, focus.created_at,
+       (SELECT max(administration.completed_at) FROM administration
+         WHERE administration.focus_id = focus.id AND +administration.status = ?),
+       (SELECT stage_record.basis FROM stage_record
+         WHERE stage_record.focus_id = focus.id
+         ORDER BY stage_record.effective DESC, stage_record.id DESC LIMIT 1)
+  FROM focus
+ WHERE focus.active = 1 AND focus.client_id IN ({clients})
+"""
 
 
 def focus_reassessments(
-    session: Session, client_ids: Sequence[int] | Any, *, default_days: int
+    db: Session | DBAPIConnection, client_ids: Sequence[int] | ClientFilter, *, default_days: int
 ) -> dict[int, dict[int, Reassessment]]:
     """``{client_id: {focus_id: Reassessment}}`` for the active focuses of the given clients.
 
     One statement: correlated subqueries on the ``(focus_id, …)`` indexes give each focus's latest
-    completed administration and latest stage record basis.
+    completed administration and latest stage record basis.  A list of ids travels as one JSON parameter
+    (``json_each``), so any number of ids fits SQLite's limit on bound parameters.
 
     Args:
-        session: any session.
-        client_ids: a list of ids or a ``select(Client.id)`` subquery.
+        db: a session or a DBAPI connection to the practice.
+        client_ids: a list of ids, or a :class:`ClientFilter` that selects them.
         default_days: the practice's reassessment interval for focuses without their own.
     """
-    last_done = (
-        select(func.max(Administration.completed_at))
-        .where(
-            Administration.focus_id == Focus.id,
-            # Unary + keeps SQLite from using the low-selectivity status index, which made it scan every
-            # completed administration for each focus (1.5 s for 5,000 clients instead of 0.05 s); see
-            # https://www.sqlite.org/optoverview.html ("Disqualifying WHERE clause terms using unary-+").
-            literal_column("+administration.status") == AdministrationStatus.COMPLETE.value,
-        )
-        .correlate(Focus)
-        .scalar_subquery()
-    )
-    latest_basis = (
-        select(StageRecord.basis)
-        .where(StageRecord.focus_id == Focus.id)
-        .order_by(StageRecord.effective.desc(), StageRecord.id.desc())
-        .limit(1)
-        .correlate(Focus)
-        .scalar_subquery()
-    )
-    q = select(
-        Focus.client_id, Focus.id, Focus.reassessment_days, Focus.created_at, last_done, latest_basis
-    ).where(Focus.active, Focus.client_id.in_(client_ids))
+    params: list[object] = [AdministrationStatus.COMPLETE.value]
+    if isinstance(client_ids, ClientFilter):
+        clients = client_ids.subquery()
+        params.extend(client_ids.params)
+    else:
+        ids = [int(i) for i in client_ids]
+        if not ids:
+            return {}
+        clients = "SELECT value FROM json_each(?)"
+        params.append(json.dumps(ids))
+    rows = fetch_all(db, _FOCUS_REASSESSMENTS_SQL.format(clients=clients), params)
+    not_staged = StageBasis.NOT_STAGED.value
     out: dict[int, dict[int, Reassessment]] = {}
-    for client_id, focus_id, days, created, done, basis in session.execute(q):
+    for client_id, focus_id, days, created, done, basis in rows:
         out.setdefault(client_id, {})[focus_id] = reassessment_status(
             last_assessed=None if done is None else _local_date(done),
             focus_added=_local_date(created),
             interval_days=days or default_days,
-            paused=basis == StageBasis.NOT_STAGED.value,
+            paused=basis == not_staged,
         )
     return out

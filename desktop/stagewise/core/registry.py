@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stagewise.core.models import Client, ClientStatus, Focus
-from stagewise.core.reassessment import focus_reassessments
+from stagewise.core.reassessment import ClientFilter, focus_reassessments
 from stagewise.core.settings import load_settings
 
 
@@ -76,9 +76,11 @@ def due_list(
     """
     if within_days < 0:
         raise ValueError("within_days must not be negative")
-    clients = select(Client.id).where(Client.status == ClientStatus.ACTIVE.value)
+    where: str = "client.status = ?"
+    params: tuple[object, ...] = (ClientStatus.ACTIVE.value,)
     if clinician_id is not None:
-        clients = clients.where(Client.clinician_id == clinician_id)
+        where, params = f"{where} AND client.clinician_id = ?", (*params, clinician_id)
+    clients = ClientFilter(where, params)
     statuses = focus_reassessments(session, clients, default_days=load_settings(session).reassessment_days)
     horizon = today + dt.timedelta(days=within_days)
     wanted = {

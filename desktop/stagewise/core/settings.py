@@ -9,6 +9,7 @@ a newer Stagewise, or by the store: ``practice_id``) are never touched, so nothi
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -16,15 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from stagewise.core import audit
+from stagewise.core import rawdb
+from stagewise.core.enums import Stage
 from stagewise.core.errors import UserInputError
-from stagewise.core.models import Setting, Stage
 from stagewise.core.text import clean_line
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loading settings needs no SQLAlchemy: the app reads them before the ORM is imported
+    from sqlalchemy.orm import Session
+
     from stagewise.core.backup_schedule import BackupSettings
 
 log = logging.getLogger(__name__)
@@ -214,17 +214,29 @@ def _to_json(value: Any) -> Any:
     return value
 
 
-def load_settings(session: Session) -> PracticeSettings:
-    """The practice's settings; defaults for anything not set (or unusable)."""
-    stored = {
-        row.key: row.value
-        for row in session.execute(select(Setting).where(Setting.key.in_(SETTING_KEYS))).scalars()
-    }
+def json_value(stored: Any) -> Any:
+    """A ``setting.value`` read with plain SQL, decoded as SQLAlchemy's ``JSON`` type would.
+
+    The column's declared type JSON has NUMERIC affinity in SQLite, so a number is stored (and read back)
+    as a number; everything else is JSON text.
+    """
+    return json.loads(stored) if isinstance(stored, str) else stored
+
+
+def load_settings(db: Session | Any) -> PracticeSettings:
+    """The practice's settings; defaults for anything not set (or unusable).
+
+    Args:
+        db: a session, or a plain DBAPI connection to the practice (:mod:`stagewise.core.rawdb`).
+    """
+    conn = rawdb.dbapi_connection(db)
+    marks = ", ".join("?" for _ in SETTING_KEYS)
+    rows = conn.execute(f"SELECT key, value FROM setting WHERE key IN ({marks})", SETTING_KEYS).fetchall()
     values: dict[str, Any] = {}
-    for key, raw in stored.items():
+    for key, stored in rows:
         try:
-            values[key] = _VALIDATORS[key](raw)
-        except (ValueError, TypeError):
+            values[key] = _VALIDATORS[key](json_value(stored))
+        except (ValueError, TypeError):  # json.JSONDecodeError is a ValueError
             log.warning("stored setting %s is not usable; using its default", key)
     return PracticeSettings(**values)
 
@@ -249,6 +261,9 @@ def update_settings(session: Session, *, actor: str | None, **changes: Any) -> P
             parsed[key] = _VALIDATORS[key](value)
         except (ValueError, TypeError) as exc:
             raise UserInputError(f"The setting {key} {exc}.") from exc
+    from stagewise.core import audit
+    from stagewise.core.models import Setting
+
     current = load_settings(session)
     changed = sorted(k for k, v in parsed.items() if getattr(current, k) != v)
     for key in changed:

@@ -37,8 +37,7 @@ from sqlalchemy.orm import Session
 from stagewise.core import audit
 from stagewise.core.errors import ImportValidationError, NotFoundError, UserInputError
 from stagewise.core.interventions import InterventionEntry, InterventionLibrary, InterventionModel
-from stagewise.core.metrics import MetricRecord
-from stagewise.core.metrics import direction as _direction
+from stagewise.core.metrics import MetricRecord, direction as _direction
 from stagewise.core.models import (
     Administration,
     Client,

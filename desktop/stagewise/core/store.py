@@ -33,7 +33,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from stagewise.core import keys
+from stagewise.core import keys, rawdb
 from stagewise.core.errors import (
     DiskError,
     KeyringUnavailableError,
@@ -43,11 +43,20 @@ from stagewise.core.errors import (
     WrongKeyError,
 )
 from stagewise.core.models import MaintenanceLog, Setting
+from stagewise.core.unlock import (  # re-exported: unlocking needs no SQLAlchemy (see unlock.py)
+    SQLITE_PLAIN_HEADER as SQLITE_PLAIN_HEADER,
+    KeyringResult as KeyringResult,
+    Unlocked as Unlocked,
+    is_wrong_key as _is_wrong_key,
+    key_opens as key_opens,
+    sniff as sniff,
+    try_keyring as try_keyring,
+    unlock_key as unlock_key,
+)
 
 log = logging.getLogger(__name__)
 
 PRACTICE_SUFFIX = ".stagewise"
-SQLITE_PLAIN_HEADER = b"SQLite format 3\x00"
 
 
 @dataclass(slots=True)
@@ -86,12 +95,6 @@ class CreatedPractice:
 # Engine
 
 
-def _quiet_sqlcipher(dbapi_connection: Any) -> None:
-    # SQLCipher prints decryption failures to stderr; a wrong key is an expected event, not log noise.
-    with contextlib.suppress(Exception):
-        dbapi_connection.execute("PRAGMA cipher_log_level = NONE")
-
-
 def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
     """An engine whose every connection is keyed with ``key`` and has the practice pragmas set."""
     url = URL.create("sqlite+pysqlcipher", password=keys.sqlcipher_key_literal(key), database=str(path))
@@ -108,13 +111,7 @@ def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Autocommit for the pragmas (pysqlite starts transactions lazily; journal_mode needs none).
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA busy_timeout = 10000")
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = FULL")
-        cur.execute("PRAGMA temp_store = MEMORY")
-        cur.close()
+        rawdb.apply_pragmas(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -125,7 +122,7 @@ def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
     @event.listens_for(engine, "connect", insert=True)
     def _before_key(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let the "begin" hook above control transactions
-        _quiet_sqlcipher(dbapi_connection)
+        rawdb.quiet(dbapi_connection)
 
     return engine
 
@@ -136,30 +133,6 @@ def _session_factory(engine: Engine) -> sessionmaker[Session]:
 
 # --------------------------------------------------------------------------------------------------------
 # Checks before opening
-
-
-def sniff(path: Path) -> None:
-    """Refuse, with a clear message, anything that cannot be a practice file."""
-    if not path.exists():
-        raise StorageError(f"There is no practice file at {path}.")
-    if path.is_dir():
-        raise NotAPracticeFileError(f"{path} is a folder, not a practice file.")
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(1024)
-    except PermissionError as exc:
-        raise StorageError(f"Stagewise may not read {path}; check the file's permissions.") from exc
-    if head.startswith(SQLITE_PLAIN_HEADER):
-        raise NotAPracticeFileError(
-            f"{path.name} is an unencrypted SQLite database, not a Stagewise practice file."
-        )
-    if len(head) < 1024:
-        raise NotAPracticeFileError(f"{path.name} is not a Stagewise practice file (it is too small).")
-
-
-def _is_wrong_key(exc: BaseException) -> bool:
-    # SQLCipher reports a wrong key (or a file that is not a database) as SQLITE_NOTADB.
-    return "not a database" in str(exc).lower() or "encrypted" in str(exc).lower()
 
 
 def _prove_key(engine: Engine, path: Path) -> None:
@@ -177,25 +150,6 @@ def _prove_key(engine: Engine, path: Path) -> None:
     except BaseException:
         engine.dispose()
         raise
-
-
-def key_opens(path: Path, key: bytes) -> bool:
-    """Whether ``key`` decrypts the practice file at ``path`` (a cheap read of the first page).
-
-    Nothing is written.  Used to prove a key from the keyring or a key file before trusting it.
-    """
-    conn = sqlcipher3.dbapi2.connect(str(path), isolation_level=None, check_same_thread=False)
-    try:
-        _quiet_sqlcipher(conn)
-        conn.execute(f'PRAGMA key = "{keys.sqlcipher_key_literal(key)}"')  # hex only: no secret text in SQL
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return True
-    except sqlcipher3.dbapi2.DatabaseError as exc:
-        if _is_wrong_key(exc):
-            return False
-        raise StorageError(f"{path.name} cannot be read: {exc}.") from exc
-    finally:
-        conn.close()
 
 
 def integrity_problems(engine: Engine) -> list[str]:
@@ -383,95 +337,6 @@ def open_practice(
 
 # --------------------------------------------------------------------------------------------------------
 # Unlocking: where the key comes from
-
-
-@dataclass(frozen=True, slots=True)
-class Unlocked:
-    """A database key that has been proved to open the practice file, and where it came from."""
-
-    key: bytes = field(repr=False)
-    source: str  # "keyring", "passphrase" or "recovery"
-    keyring_error: str | None = None  # set when the keyring could not be reached (say so once)
-
-
-@dataclass(frozen=True, slots=True)
-class KeyringResult:
-    """What the OS keyring holds for a practice: a proved key, nothing, or why it could not be asked."""
-
-    key: bytes | None = field(repr=False)
-    error: str | None = None  # a sentence for the user when the keyring is unavailable
-
-
-def try_keyring(path: Path) -> KeyringResult:
-    """The key kept in this computer's keyring for the practice at ``path``, if it opens the file.
-
-    A key that no longer opens the file (the file was restored from a backup made before a key rotation,
-    or replaced by another copy) is ignored, so the caller falls back to the passphrase.
-
-    Raises:
-        NotAPracticeFileError, StorageError: ``path`` or its key file cannot be read.
-    """
-    path = Path(path)
-    sniff(path)
-    keyfile = keys.KeyFile.read(keys.keyfile_path(path))
-    try:
-        stored = keys.keyring_load(keyfile.practice_id)
-    except KeyringUnavailableError as exc:
-        log.info("keyring unavailable for practice %s", keyfile.practice_id)
-        return KeyringResult(None, str(exc))
-    if stored is not None and not key_opens(path, stored):
-        log.info("keyring key for practice %s does not open the file; ignoring it", keyfile.practice_id)
-        stored = None
-    return KeyringResult(stored)
-
-
-def _first_that_opens(path: Path, candidates: list[bytes]) -> bytes:
-    for key in candidates:
-        if key_opens(path, key):
-            return key
-    raise WrongKeyError(
-        f"The key file {keys.keyfile_path(path).name} does not match {path.name}: the passphrase or recovery "
-        "key is right for the key file, but the key it holds does not open the practice file. Keep each "
-        "practice file (and each backup) with the .keys file saved beside it."
-    )
-
-
-def unlock_key(
-    path: Path,
-    *,
-    passphrase: str | None = None,
-    recovery_key: str | None = None,
-    use_keyring: bool = True,
-) -> Unlocked:
-    """Find the database key for ``path`` and prove it opens the file.
-
-    Order: the keyring (only when neither secret is given), then the passphrase, then the recovery key.
-    After an interrupted key rotation the key file holds both the old and the new key; whichever opens
-    the file is returned.
-
-    Raises:
-        WrongKeyError: nothing given opens it (the message says what to supply), or the key file beside
-            the practice belongs to another practice or another copy of it.
-        NotAPracticeFileError: the file or its key file is not a Stagewise practice.
-    """
-    path = Path(path)
-    sniff(path)
-    keyfile = keys.KeyFile.read(keys.keyfile_path(path))
-    keyring_error: str | None = None
-    if use_keyring:
-        found = try_keyring(path)
-        keyring_error = found.error
-        if found.key is not None and passphrase is None and recovery_key is None:
-            return Unlocked(found.key, "keyring")
-    if passphrase is not None:
-        candidates = keys.passphrase_candidates(keyfile, passphrase)
-        return Unlocked(_first_that_opens(path, candidates), "passphrase", keyring_error)
-    if recovery_key is not None:
-        candidates = keys.recovery_candidates(keyfile, recovery_key)
-        return Unlocked(_first_that_opens(path, candidates), "recovery", keyring_error)
-    if keyring_error:
-        raise WrongKeyError("The system keyring is not available; enter the practice passphrase.")
-    raise WrongKeyError("The practice key is not in this computer's keyring; enter the practice passphrase.")
 
 
 def remember_key(practice: Practice) -> str | None:
