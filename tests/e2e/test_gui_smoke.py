@@ -62,6 +62,8 @@ def test_smoke_test_opens_practice_and_shows_clients(practice_with_clients: Path
     result = _run(["--smoke-test", str(practice_with_clients), "--passphrase-stdin"], home, PASSPHRASE + "\n")
     assert result.returncode == 0, result.stderr
     assert "smoke-test: main window shows 3 clients" in result.stdout
+    # The first page is read before the ORM loads; then the full practice opens and takes over the list.
+    assert "smoke-test: full practice open, the list shows 3 clients" in result.stdout
     log = (home / "logs" / "stagewise.log").read_text(encoding="utf-8")
     assert "smoke-test: main window shows 3 clients" in log
     # Privacy: the log names no client.
@@ -82,6 +84,41 @@ def test_smoke_test_refuses_without_the_key(practice_with_clients: Path, tmp_pat
     assert none.returncode == 2
     assert "keyring" in none.stderr
     assert "Smith" not in none.stdout + none.stderr
+
+
+def _set_revision(path: Path, revision: str) -> None:
+    from stagewise.core import rawdb, unlock
+
+    key = unlock.unlock_key(path, passphrase=PASSPHRASE, use_keyring=False).key
+    conn = rawdb.connect(path, key)
+    try:
+        conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+    finally:
+        conn.close()
+
+
+def test_smoke_test_of_a_newer_file_falls_back_to_the_full_open_and_its_message(
+    practice_with_clients: Path, tmp_path: Path
+) -> None:
+    _set_revision(practice_with_clients, "9999")
+    home = tmp_path / "gui-home"
+    result = _run(["--smoke-test", str(practice_with_clients), "--passphrase-stdin"], home, PASSPHRASE + "\n")
+    assert result.returncode == 2
+    assert "newer version of Stagewise" in result.stderr
+    assert "main window" not in result.stdout
+
+
+def test_startup_path_imports_no_sqlalchemy() -> None:
+    """The main window and the first screen load before SQLAlchemy (start-up time, issue #8)."""
+    code = (
+        "import sys; import stagewise.ui.app, stagewise.ui.main_window, stagewise.ui.chart_tabs,"
+        " stagewise.core.first_screen;"
+        "heavy = sorted(m for m in ('sqlalchemy', 'alembic', 'pydantic', 'reportlab', 'pypdfium2')"
+        " if m in sys.modules);"
+        "assert not heavy, heavy"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
 
 
 def test_gui_command_is_registered_and_qt_free_until_run() -> None:

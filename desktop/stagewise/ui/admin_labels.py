@@ -6,7 +6,7 @@ import datetime as dt
 
 from PySide6.QtCore import QCoreApplication
 
-from stagewise.core.models import AdministrationMode, AdministrationStatus
+from stagewise.core.enums import AdministrationMode, AdministrationStatus
 from stagewise.ui.client_list import format_date
 
 

@@ -13,6 +13,8 @@ import logging
 import logging.handlers
 import re
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +26,21 @@ from stagewise.core.paths import AppPaths
 log = logging.getLogger("stagewise.ui.app")
 
 LOG_NAME = "stagewise.log"
+
+# Milliseconds since the interpreter started, per start-up phase (logged once the window shows).
+_STARTED = time.perf_counter()
+_PHASES: list[tuple[str, float]] = []
+
+
+def phase(name: str) -> None:
+    """Note that a start-up phase ended (thread-safe enough: list.append is atomic)."""
+    _PHASES.append((name, (time.perf_counter() - _STARTED) * 1000))
+
+
+def log_phases() -> None:
+    log.info("start-up phases (ms since import): %s", ", ".join(f"{n} {t:.0f}" for n, t in _PHASES))
+
+
 CRASH_NAME = "crash.log"
 
 
@@ -136,56 +153,154 @@ def _read_stdin_line(what: str) -> str:
     return line.rstrip("\r\n")
 
 
-def run_smoke_test(app: Any, path: Path, passphrase: str | None, paths: AppPaths) -> int:
-    """Open ``path``, show the main window with its clients, report, exit 0 (2 with a message if not)."""
+class FirstScreenLoader:
+    """Reads the practice's first screen (``core.first_screen``) on a plain thread while Qt starts."""
+
+    def __init__(self, path: Path, passphrase: str | None) -> None:
+        self.path = path
+        self.passphrase = passphrase
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="first-screen", daemon=True)
+
+    def start(self) -> FirstScreenLoader:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            # The key first: Argon2 releases the GIL, so it runs beside Qt's start; the modules that read
+            # the first screen are imported afterwards (imports hold the GIL and would delay both).
+            from stagewise.core import unlock
+
+            if self.passphrase is None:
+                unlocked = unlock.unlock_key(self.path)
+            else:
+                unlocked = unlock.unlock_key(self.path, passphrase=self.passphrase, use_keyring=False)
+            phase("key unlocked")
+            from stagewise.core.first_screen import open_first_screen
+
+            self._result = open_first_screen(self.path, unlocked=unlocked)
+            phase("first screen read")
+        except BaseException as exc:
+            self._error = exc
+
+    def result(self) -> Any:
+        """The ``FirstScreen`` (None: open the full way); re-raises what the thread raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def run_smoke_test(app: Any, path: Path, loader: FirstScreenLoader, paths: AppPaths) -> int:
+    """Show the main window with the practice's clients, report, then open the full practice; exit 0.
+
+    The first line (``smoke-test: main window shows N clients``) is printed as soon as the window shows
+    the first page (read before the ORM loads; the benchmark times it); the full practice then opens
+    (SQLAlchemy, migrations, the models) and takes over the list, and a second line says so.  Exit 2
+    with a message if the practice cannot be opened, 1 if the window did not come up.
+    """
     from PySide6.QtCore import QTimer
 
-    from stagewise.core import clients, settings, store
     from stagewise.core.errors import StagewiseError
     from stagewise.ui.context import AppContext
     from stagewise.ui.main_window import MainWindow
 
+    phase("window imports")
+    ctx = AppContext(paths=paths, practice_path=path, no_dialogs=True)
+    window = MainWindow(ctx, integrity_check=False)
+    window.resize(1366, 768)
+    phase("window built")
     try:
-        if passphrase is not None:
-            unlocked = store.unlock_key(path, passphrase=passphrase)
-        else:
-            unlocked = store.unlock_key(path)
-        practice = store.open_practice(path, unlocked.key)
+        first = loader.result()
+        phase("first screen joined")
+        if not first.readable:  # another schema version, or not readable the plain way: open it fully
+            practice = _full_open(path, first.key)
     except StagewiseError as exc:
         print(f"stagewise-gui: {exc}", file=sys.stderr)
         return 2
-    with practice.session_factory() as s:
-        name = settings.load_settings(s).practice_name
-        total = clients.count_clients(s)
-    ctx = AppContext(paths=paths, practice_path=path, no_dialogs=True, practice_name=name)
-    window = MainWindow(ctx, integrity_check=False)
-    window.resize(1366, 768)
-    window.open_technical(practice, name)
+    if first.readable:
+        window.open_first_screen(first)
+        total = first.active_clients
+    else:
+        name, total = _name_and_total(practice)
+        window.open_technical(practice, name)
     window.show()
+    phase("window shown")
     result: dict[str, int] = {}
 
+    def finish(code: int) -> None:
+        result["code"] = code
+        window.close()
+        app.exit(code)
+
+    def full_open() -> None:
+        try:
+            practice = _full_open(path, first.key)
+        except StagewiseError as exc:
+            print(f"stagewise-gui: {exc}", file=sys.stderr)
+            finish(2)
+            return
+        name, _total = _name_and_total(practice)
+        window.open_technical(practice, name)
+        first.close()
+        shown = window.client_list.model.rowCount()
+        print(f"smoke-test: full practice open, the list shows {shown} clients", flush=True)
+        finish(0 if window.isVisible() else 1)
+
     def report() -> None:
+        phase("first paint")
+        log_phases()
         shown = window.client_list.model.rowCount()
         line = f"smoke-test: main window shows {shown} clients ({total} active in the practice)"
         print(line, flush=True)
         log.info("smoke-test: main window shows %d clients", shown)
-        result["code"] = 0 if window.isVisible() and window.windowTitle() else 1
-        window.close()
-        app.exit(result["code"])
+        if not (window.isVisible() and window.windowTitle()):
+            finish(1)
+        elif first.readable:
+            QTimer.singleShot(0, full_open)
+        else:
+            finish(0)
 
     QTimer.singleShot(0, report)
     code = app.exec()
-    practice.close()
+    if window.ctx.practice is not None:
+        window.ctx.practice.close()
+    first.close()
     return int(result.get("code", code))
+
+
+def _full_open(path: Path, key: bytes) -> Any:
+    from stagewise.core import store
+
+    return store.open_practice(path, key)
+
+
+def _name_and_total(practice: Any) -> tuple[str, int]:
+    from stagewise.core import clients, settings
+
+    with practice.session_factory() as s:
+        return settings.load_settings(s).practice_name, clients.count_clients(s)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the desktop app; returns the exit status."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    smoke = args.smoke_test is not None
+    # Read the passphrase first: the smoke test unlocks and reads its first screen while Qt starts.
+    passphrase = _read_stdin_line("practice passphrase") if args.passphrase_stdin else None
+    loader = None
+    if smoke:
+        # Import the key code here, not in the thread: Qt's import holds the GIL for long stretches, and
+        # the thread's first job (Argon2, which releases the GIL) should start at once.
+        from stagewise.core import unlock  # noqa: F401
+
+        loader = FirstScreenLoader(args.smoke_test, passphrase).start()
+    phase("arguments")
     paths = AppPaths.resolve(args.data_dir).ensure()
     log_path = setup_logging(paths)
     crash_file, previous_crash = enable_faulthandler(paths)
-    smoke = args.smoke_test is not None
     hook = ExceptHook(log_path, no_dialogs=args.no_dialogs or smoke, smoke_test=smoke)
     sys.excepthook = hook
     log.info("starting (smoke test: %s)", smoke)
@@ -195,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from stagewise import __version__
     from stagewise.ui import style
+
+    phase("Qt imported")
 
     QCoreApplication.setApplicationName("Stagewise")
     QCoreApplication.setOrganizationName("Stagewise")
@@ -208,11 +325,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     qm = style.resource("translations")
     if translator.load(QLocale(), "stagewise", "_", str(qm)):
         app.installTranslator(translator)
+    phase("application styled")
 
     try:
-        passphrase = _read_stdin_line("practice passphrase") if args.passphrase_stdin else None
-        if smoke:
-            return run_smoke_test(app, args.smoke_test, passphrase, paths)
+        if loader is not None:
+            return run_smoke_test(app, args.smoke_test, loader, paths)
         return run_app(app, args, paths, passphrase, previous_crash, hook)
     finally:
         logging.getLogger().info("exiting")
@@ -229,12 +346,11 @@ def run_app(
     previous_crash: str,
     hook: ExceptHook,
 ) -> int:
-    from stagewise.core import keys, store
+    from stagewise.core import keys, unlock
     from stagewise.core.errors import StagewiseError
     from stagewise.ui.chart_tabs import install_default_tabs
     from stagewise.ui.context import AppContext
     from stagewise.ui.main_window import MainWindow
-    from stagewise.ui.wizard import FirstRunWizard
 
     practice_path = Path(args.practice).expanduser() if args.practice else paths.default_practice
     ctx = AppContext(paths=paths, practice_path=practice_path, no_dialogs=args.no_dialogs)
@@ -254,15 +370,26 @@ def run_app(
 
     if passphrase is not None and practice_path.exists():
         try:
-            ctx.key = store.unlock_key(practice_path, passphrase=passphrase, use_keyring=False).key
+            ctx.key = unlock.unlock_key(practice_path, passphrase=passphrase, use_keyring=False).key
         except StagewiseError as exc:
             print(f"stagewise-gui: {exc}", file=sys.stderr)
             return 2
 
     if practice_path.exists() or keys.keyfile_path(practice_path).exists():
+        from PySide6.QtCore import QTimer
+
         window.show()
         window.start()
+        phase("window shown")
+
+        def painted() -> None:
+            phase("first paint")
+            log_phases()
+
+        QTimer.singleShot(0, painted)
     else:
+        from stagewise.ui.wizard import FirstRunWizard
+
         wizard = FirstRunWizard(practice_path, demo_path=paths.demo_practice)
         keep.append(wizard)
         app.setQuitOnLastWindowClosed(False)  # between the wizard closing and the main window showing

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from stagewise.core.models import ClientStatus
+from stagewise.core.enums import ClientStatus
 from stagewise.ui import labels
 from stagewise.ui.client_list import format_date
 

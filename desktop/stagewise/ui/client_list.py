@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core.models import ClientStatus
+from stagewise.core.enums import ClientStatus
 from stagewise.ui import labels
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,11 @@ class ClientTableModel(QAbstractTableModel):
 
     # -- data source ------------------------------------------------------------------------------
 
-    def set_fetcher(self, fetcher: Fetcher | None) -> None:
+    def set_fetcher(self, fetcher: Fetcher | None, *, first_page: list[Any] | None = None) -> None:
+        """Read rows through ``fetcher`` from now on; ``first_page`` is its first page for the current
+        query when that has already been read (the start-up screen), so it is not read twice."""
         self._fetcher = fetcher
-        self.reload()
+        self.reload(first_page=first_page)
 
     @property
     def list_query(self) -> ListQuery:
@@ -94,12 +96,12 @@ class ClientTableModel(QAbstractTableModel):
             self._query = query
             self.reload()
 
-    def reload(self) -> None:
+    def reload(self, *, first_page: list[Any] | None = None) -> None:
         self.beginResetModel()
         self._rows = []
         self._more = False
         if self._fetcher is not None:
-            page = self._fetcher(self._query, PAGE_SIZE, 0)
+            page = first_page if first_page is not None else self._fetcher(self._query, PAGE_SIZE, 0)
             self._rows = list(page)
             self._more = len(page) == PAGE_SIZE
         self.endResetModel()
@@ -336,8 +338,8 @@ class ClientListPanel(QWidget):
 
     # -- data -------------------------------------------------------------------------------------
 
-    def set_fetcher(self, fetcher: Fetcher | None) -> None:
-        self.model.set_fetcher(fetcher)
+    def set_fetcher(self, fetcher: Fetcher | None, *, first_page: list[Any] | None = None) -> None:
+        self.model.set_fetcher(fetcher, first_page=first_page)
 
     def refresh(self, select_id: int | None = None) -> None:
         keep = select_id if select_id is not None else self.current_client_id()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
-from stagewise.core.models import ClientStatus, Role, Stage
+from stagewise.core.enums import ClientStatus, Role, Stage
 
 
 def _tr(text: str) -> str:

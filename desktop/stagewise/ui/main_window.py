@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -25,10 +25,7 @@ from shiboken6 import Shiboken
 from stagewise.core.errors import AuthenticationError, StagewiseError, WrongKeyError
 from stagewise.ui import labels
 from stagewise.ui.administer.due_view import DueView
-from stagewise.ui.audit_view import AuditWindow
 from stagewise.ui.backup_status import BackupStatus
-from stagewise.ui.chart_window import ChartWindow
-from stagewise.ui.client_dialog import ClientDialog, ClientForm, apply_edit, create_from_form
 from stagewise.ui.client_list import ListQuery
 from stagewise.ui.context import AppContext
 from stagewise.ui.dialogs import Confirm, Messages
@@ -36,6 +33,11 @@ from stagewise.ui.lock import LockManager
 from stagewise.ui.signin import SignInScreen
 from stagewise.ui.workers import OpRunner
 from stagewise.ui.workspace import Workspace
+
+if TYPE_CHECKING:  # loaded on first use: the main window must show before SQLAlchemy is imported
+    from stagewise.ui.audit_view import AuditWindow
+    from stagewise.ui.chart_window import ChartWindow
+    from stagewise.ui.client_dialog import ClientDialog, ClientForm
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class MainWindow(QMainWindow):
         self._idle_fixed = idle_ms is not None
         self._integrity_check = integrity_check
         self._integrity_done = False
+        self._prewarmed = False
         self.chart_windows: dict[int, ChartWindow] = {}
         # Later issues fill a chart's tabs: each factory gets (chart window, context, op runner) when a
         # chart opens and mounts its widget, e.g. ``chart.assessments_tab.mount(AssessmentsTab(...))``.
@@ -236,9 +239,9 @@ class MainWindow(QMainWindow):
         path = self.ctx.practice_path
 
         def work() -> Any:
-            from stagewise.core import store
+            from stagewise.core import unlock  # no SQLAlchemy: the window is still painting
 
-            return store.unlock_key(path)
+            return unlock.unlock_key(path)
 
         self._set_busy(True)
         self.ops.run(work, on_done=self._key_found, on_failed=self._key_not_found, name="keyring")
@@ -261,6 +264,24 @@ class MainWindow(QMainWindow):
         log.info("practice key from %s", unlocked.source)
         self.sign_in.show_user_step(self._last_username)
         self.key_ready.emit()
+        self._prewarm()
+
+    def _prewarm(self) -> None:
+        """Import what signing in and the workspace need (SQLAlchemy, the models: ≈0.3 s) while the user
+        types, so signing in does not wait for it.  Once per process; nothing is opened or read."""
+        if self._prewarmed:
+            return
+        self._prewarmed = True
+
+        def work() -> None:
+            import stagewise.core.clients
+            import stagewise.core.store
+            import stagewise.core.users  # noqa: F401
+
+        def failed(exc: BaseException) -> None:  # signing in will import them again and report it
+            log.warning("loading the core in the background failed: %s", type(exc).__name__)
+
+        self.ops.run(work, on_failed=failed, name="prewarm")
 
     def _key_not_found(self, exc: BaseException) -> None:
         self._set_busy(False)
@@ -373,12 +394,38 @@ class MainWindow(QMainWindow):
         self.workspace.user_label.setText(self.tr("Technical check (read-only)"))
         self._show_workspace()
 
-    def _show_workspace(self) -> None:
+    def open_first_screen(self, first: Any) -> None:
+        """Show the client list read before the ORM loaded (``core.first_screen``; technical check only).
+
+        Later pages and searches read through the same plain connection until :meth:`open_technical`
+        hands over the full practice.
+        """
+        from stagewise.core.client_list import list_clients
+
+        conn = first.connection
+
+        def fetch(q: ListQuery, limit: int, offset: int) -> list[Any]:
+            return list_clients(
+                conn,
+                query=q.query,
+                status=q.status,
+                sort=q.sort,
+                descending=q.descending,
+                limit=limit,
+                offset=offset,
+            )
+
+        self.ctx.technical = True
+        self.ctx.practice_name = first.practice_name
+        self.workspace.user_label.setText(self.tr("Technical check (read-only)"))
+        self._show_workspace(fetch, first_page=first.first_page)
+
+    def _show_workspace(self, fetch: Any = None, *, first_page: list[Any] | None = None) -> None:
         if self.is_demo:
             self.statusBar().showMessage(self.tr("DEMO practice: every record is invented."))
         self.workspace.practice_label.setText(self.ctx.practice_name)
         self.stack.setCurrentWidget(self.workspace)
-        self.client_list.set_fetcher(self._fetch_clients)
+        self.client_list.set_fetcher(fetch or self._fetch_clients, first_page=first_page)
         self.client_list.focus_search()
         self._update_title()
         self._update_actions()
@@ -595,6 +642,8 @@ class MainWindow(QMainWindow):
         if self.client_dialog is not None and self.client_dialog.isVisible():
             self.client_dialog.activateWindow()
             return
+        from stagewise.ui.client_dialog import ClientDialog
+
         dialog = ClientDialog(self._save_new_client, parent=self)
         dialog.saved.connect(self._client_saved)
         dialog.finished.connect(lambda _r: self._dialog_done(dialog))
@@ -610,6 +659,8 @@ class MainWindow(QMainWindow):
         practice, user = self.ctx.practice, self.ctx.user
         assert practice is not None
         assert user is not None
+        from stagewise.ui.client_dialog import create_from_form
+
         with practice.session_factory.begin() as s:
             return create_from_form(s, form, user=user)
 
@@ -627,6 +678,8 @@ class MainWindow(QMainWindow):
         if info is None:
             return
         parent = self.chart_windows.get(client_id) or self
+        from stagewise.ui.client_dialog import ClientDialog
+
         dialog = ClientDialog(lambda form: self._save_edit(info, form), client=info, parent=parent)
         dialog.saved.connect(self._client_saved)
         dialog.finished.connect(lambda _r: self._dialog_done(dialog))
@@ -637,6 +690,8 @@ class MainWindow(QMainWindow):
         practice, user = self.ctx.practice, self.ctx.user
         assert practice is not None
         assert user is not None
+        from stagewise.ui.client_dialog import apply_edit
+
         with practice.session_factory.begin() as s:
             return apply_edit(s, original, form, actor=user.username)
 
@@ -711,6 +766,8 @@ class MainWindow(QMainWindow):
         info = self._run(self.tr("Open chart"), lambda s: clients.get_client(s, client_id, actor=actor))
         if info is None:
             return None
+        from stagewise.ui.chart_window import ChartWindow
+
         window = ChartWindow(info, practice_name=self.ctx.practice_name, parent=self)
         for factory in self.chart_tab_factories:
             factory(window, self.ctx, self.ops)
@@ -731,6 +788,8 @@ class MainWindow(QMainWindow):
         if user is None or practice is None or not user.is_admin:
             return None
         if self.audit_window is None:
+            from stagewise.ui.audit_view import AuditWindow
+
             self.audit_window = AuditWindow(
                 practice.session_factory, practice_name=self.ctx.practice_name, parent=self
             )
@@ -878,5 +937,6 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             for w in QApplication.topLevelWidgets():
-                if isinstance(w, ChartWindow | AuditWindow) or w in self.tool_windows.values():
+                charts_and_audit = (*self.chart_windows.values(), self.audit_window)
+                if w in charts_and_audit or w in self.tool_windows.values():
                     w.close()

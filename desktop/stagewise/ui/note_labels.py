@@ -6,7 +6,7 @@ import datetime as dt
 
 from PySide6.QtCore import QCoreApplication
 
-from stagewise.core.models import NoteStatus
+from stagewise.core.enums import NoteStatus
 from stagewise.ui.client_list import format_date
 
 

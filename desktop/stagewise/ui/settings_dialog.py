@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stagewise.core.enums import Stage
 from stagewise.core.errors import StagewiseError, UserInputError
-from stagewise.core.models import Stage
 from stagewise.core.settings import BACKUP_SCHEDULES, URICA_STAGE_RULES, PracticeSettings
 from stagewise.ui import labels
 from stagewise.ui.context import AppContext

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from stagewise.core.enums import DecisionKind, Stage, StageBasis
 from stagewise.core.interventions import InterventionModel
-from stagewise.core.models import DecisionKind, Stage, StageBasis
 from stagewise.core.stage_labels import clinician_label
 
 

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stagewise.core.enums import Role
 from stagewise.core.errors import StagewiseError
-from stagewise.core.models import Role
 from stagewise.ui import labels
 from stagewise.ui.context import AppContext
 from stagewise.ui.dialogs import Confirm

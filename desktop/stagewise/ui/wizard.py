@@ -522,7 +522,7 @@ class FirstRunWizard(QWizard):
 
         def work() -> tuple[NewPractice, str]:
             from stagewise.core import store, users
-            from stagewise.core.models import Role
+            from stagewise.core.enums import Role
 
             created = store.create_practice(path, passphrase, name=name)
             try:

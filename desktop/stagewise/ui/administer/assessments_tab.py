@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from stagewise.core import administrations, clients, risk
 from stagewise.core.administrations import AdministrationInfo
+from stagewise.core.enums import AdministrationMode, AdministrationStatus
 from stagewise.core.errors import StagewiseError
-from stagewise.core.models import AdministrationMode, AdministrationStatus
 from stagewise.core.risk import RiskAlertInfo
 from stagewise.ui import admin_labels, labels
 from stagewise.ui.administer.clinician_form import ClinicianForm

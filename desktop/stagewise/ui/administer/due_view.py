@@ -7,7 +7,7 @@ emits ``open_client(client_id)``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -20,12 +20,13 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from stagewise.core import registry
-from stagewise.core.registry import DueEntry
 from stagewise.ui import admin_labels
 from stagewise.ui.client_list import format_date
 from stagewise.ui.context import AppContext
 from stagewise.ui.workers import OpRunner
+
+if TYPE_CHECKING:  # the registry (SQLAlchemy) loads when the list is first filled, not at start-up
+    from stagewise.core.registry import DueEntry
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
@@ -137,6 +138,8 @@ class DueView(QWidget):
             return
         day = today or dt.date.today()
         within = self.within_days
+
+        from stagewise.core import registry
 
         def work() -> list[DueEntry]:
             with practice.session_factory() as s:

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 
 from stagewise.core import administrations, clients
 from stagewise.core.clients import FocusInfo
+from stagewise.core.enums import AdministrationMode
 from stagewise.core.forms.loader import load_library
 from stagewise.core.forms.model import Form
-from stagewise.core.models import AdministrationMode
 from stagewise.core.settings import load_settings
 from stagewise.ui.administer.common import transaction, user_id
 from stagewise.ui.context import AppContext

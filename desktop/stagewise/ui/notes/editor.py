@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from stagewise.core import notes
+from stagewise.core.enums import NoteStatus
 from stagewise.core.errors import StagewiseError
-from stagewise.core.models import NoteStatus
 from stagewise.core.note_templates import FieldKind, Template, TemplateField, TemplateLibrary
 from stagewise.core.notes import NoteFieldsError, NoteInfo
 from stagewise.ui import note_labels

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from stagewise.core.models import NoteStatus
+from stagewise.core.enums import NoteStatus
 from stagewise.core.note_templates import Template
 from stagewise.core.notes import AddendumInfo, NoteInfo
 from stagewise.ui import note_labels

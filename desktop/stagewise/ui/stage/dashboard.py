@@ -37,11 +37,10 @@ from PySide6.QtWidgets import (
 )
 
 from stagewise.core import audit
+from stagewise.core.enums import Stage
 from stagewise.core.errors import StagewiseError, UserInputError
 from stagewise.core.metrics import PracticeMetrics, compute_metrics, metrics_csv
-from stagewise.core.models import Stage
-from stagewise.ui import stage_labels_ui as words
-from stagewise.ui import style
+from stagewise.ui import stage_labels_ui as words, style
 from stagewise.ui.context import AppContext
 from stagewise.ui.stage.look import date_edit_sheet
 from stagewise.ui.workers import OpRunner

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from stagewise.core import administrations, stages
 from stagewise.core.clients import FocusInfo
+from stagewise.core.enums import Stage
 from stagewise.core.interventions import InterventionLibrary, InterventionModel
-from stagewise.core.models import Stage
 from stagewise.core.settings import load_settings
 from stagewise.core.stage_labels import client_label
 from stagewise.core.stages import DecisionInfo, FocusSuggestions, StageRecordInfo, Timeline

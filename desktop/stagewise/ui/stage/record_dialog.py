@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core.models import Stage
+from stagewise.core.enums import Stage
 from stagewise.core.stages import MAX_REASON
 from stagewise.ui import stage_labels_ui as words
 from stagewise.ui.stage.look import date_edit_sheet

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from stagewise.core import administrations, clients, stages
 from stagewise.core.clients import FocusInfo
+from stagewise.core.enums import DecisionKind, Stage
 from stagewise.core.errors import StagewiseError
 from stagewise.core.interventions import (
     InterventionEntry,
@@ -38,7 +39,6 @@ from stagewise.core.interventions import (
     InterventionModel,
     load_interventions,
 )
-from stagewise.core.models import DecisionKind, Stage
 from stagewise.core.stages import DecisionInfo, StageRecordInfo
 from stagewise.ui import stage_labels_ui as words
 from stagewise.ui.context import AppContext

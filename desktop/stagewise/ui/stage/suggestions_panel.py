@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stagewise.core.enums import DecisionKind
 from stagewise.core.interventions import InterventionEntry, InterventionModel
-from stagewise.core.models import DecisionKind
 from stagewise.core.stages import MAX_REASON, MAX_TITLE, DecisionInfo, FocusSuggestions
 from stagewise.ui import stage_labels_ui as words
 
