@@ -19,32 +19,64 @@ app.processEvents()
 w.close()
 """
 
-# Resident memory with the practice open, the active client list loaded and one (the heaviest) chart open.
-# Qt-free on purpose (cheap and stable); the Qt floor is ~47 MiB on top (DESIGN.md).
+# Resident memory of the real app: the main window signed in on the large practice, the active client
+# list loaded and the heaviest chart open with every tab (assessments, stage, notes, reports) filled.
+# The automatic backup at sign-in is switched off for the measurement (it would copy the 0.5 GB file).
 RSS_SCRIPT = """
-import json, sys
+import json, sys, time
 from pathlib import Path
-from sqlalchemy import text
-from stagewise.core import administrations, clients, notes, risk, stages, store
-path = Path(sys.argv[1])
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+from stagewise.core import unlock
+from stagewise.core.demo import DEMO_PASSWORD
+from stagewise.core.paths import AppPaths
+from stagewise.ui import style
+from stagewise.ui.chart_tabs import install_default_tabs
+from stagewise.ui.context import AppContext
+from stagewise.ui.main_window import MainWindow
+
+path, client_id = Path(sys.argv[1]), int(sys.argv[2])
 passphrase = sys.stdin.readline().rstrip("\\n")
-key = store.unlock_key(path, passphrase=passphrase, use_keyring=False).key
-practice = store.open_practice(path, key)
-with practice.session_factory() as s:
-    rows = clients.list_clients(s)
-    heaviest = "SELECT client_id FROM note GROUP BY client_id ORDER BY count(*) DESC LIMIT 1"
-    cid = s.execute(text(heaviest)).scalar_one()
-    info = clients.get_client(s, cid, actor=None, record_view=False)
-    hist = administrations.history(s, client_id=cid)
-    page = notes.list_notes(s, client_id=cid, limit=50)
-    recs = [stages.history(s, f.id) for f in info.focuses]
-    alerts = risk.open_alerts(s, client_id=cid)
-    rss = 0.0
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1]) / 1024
-    print(json.dumps({"rss_mb": round(rss, 1), "clients": len(rows), "administrations": len(hist)}))
-practice.close()
+app = QApplication([sys.argv[0]])
+style.apply(app)
+ctx = AppContext(paths=AppPaths.resolve(None).ensure(), practice_path=path, no_dialogs=True)
+ctx.key = unlock.unlock_key(path, passphrase=passphrase, use_keyring=False).key
+window = MainWindow(ctx, integrity_check=False)
+window.backup_status.on_unlocked = lambda: False
+install_default_tabs(window)
+window.resize(1366, 768)
+window.show()
+window.start()
+
+def settle(seconds, until=None):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        if until is not None and until():
+            return True
+        time.sleep(0.005)
+    return until is None
+
+assert settle(30, lambda: window.ops.pool.activeThreadCount() == 0 and window.ctx.key is not None)
+signed = []
+window.signed_in.connect(lambda: signed.append(True))
+window._sign_in_requested("demo.admin", DEMO_PASSWORD)
+assert settle(60, lambda: bool(signed)), "sign-in did not finish"
+shown = window.client_list.model.rowCount()
+chart = window.open_chart(client_id)
+assert chart is not None
+for index in range(chart.tabs.count()):  # visit every tab, as a clinician would
+    chart.tabs.setCurrentIndex(index)
+    settle(0.3)
+settle(60, lambda: window.ops.pool.activeThreadCount() == 0 and QApplication.instance() is not None)
+settle(1.0)
+rss = 0.0
+for line in open("/proc/self/status"):
+    if line.startswith("VmRSS:"):
+        rss = int(line.split()[1]) / 1024
+mounted = [n for n in ("assessments", "stage", "notes", "reports") if getattr(chart, n, None) is not None]
+print(json.dumps({"rss_mb": round(rss, 1), "clients_listed": shown, "chart": client_id, "tabs": mounted}))
+window.close()
 """
 
 MIXED_FORMS = ("urica-32", "phq-9", "gad-7", "audit", "barc-10", "dast-10", "readiness-ruler", "audit-c")
