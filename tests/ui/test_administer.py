@@ -633,6 +633,47 @@ def test_due_this_week_sorts_and_opens_a_client(qtbot: QtBot, ctx: AppContext) -
     assert signal.args == [client(ctx, "1005").id]
 
 
+def test_due_view_drops_a_read_that_finishes_after_clear(qtbot: QtBot, ctx: AppContext) -> None:
+    from stagewise.ui.administer.due_view import DueView
+    from stagewise.ui.workers import OpRunner
+
+    runner = OpRunner()
+    view = DueView(ctx, runner)
+    qtbot.addWidget(view)
+    view.show()
+    view.refresh()  # off the UI thread: its result comes back through the event loop, after clear()
+    view.clear()  # the app locks
+    assert runner.wait(10_000)
+    qtbot.waitUntil(lambda: not runner.busy)  # the read has reported back
+    assert view.model.rowCount() == 0
+    assert view.summary.text() == ""
+    # The same read, not cleared, is shown: all five clients are due (never assessed).
+    view.refresh()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 5, timeout=10_000)
+    assert view.summary.text() != ""
+
+
+def test_due_view_ignores_a_read_failing_after_clear(
+    qtbot: QtBot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stagewise.core import registry
+    from stagewise.ui.administer.due_view import DueView
+    from stagewise.ui.workers import OpRunner
+
+    def broken(*_args: object, **_kwargs: object) -> list[object]:
+        raise RuntimeError("the practice was closed under the read")
+
+    monkeypatch.setattr(registry, "due_list", broken)
+    runner = OpRunner()
+    view = DueView(ctx, runner)
+    qtbot.addWidget(view)
+    view.refresh()
+    view.clear()
+    assert runner.wait(10_000)
+    qtbot.waitUntil(lambda: not runner.busy)  # no exception: pytest-qt would fail the test on one
+    assert view.model.rowCount() == 0
+
+
 def test_locking_saves_and_closes_every_questionnaire_window(
     qtbot: QtBot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,12 +1,22 @@
 """The main window: the locked sign-in screen, or the client registry once someone has signed in.
 
 It owns the session state (``AppContext``), the ``LockManager`` and every window that shows client data
-(chart windows, the audit log), so that locking can close them all and then close the database.
+(chart windows, the audit log, the practice-wide windows), so that locking can close them all and then
+close the database.
+
+This module holds the window itself: its actions and menus, unlocking and signing in, locking, the client
+list and due list, and chart windows.  Two mixins hold the rest:
+
+* :mod:`stagewise.ui.client_actions` — new, edit, discharge and reactivate a client;
+* :mod:`stagewise.ui.practice_windows` — the audit log, dashboard, note search, settings, users… windows.
+
+Start-up time (issue #8): importing this module (and the mixins) must not import SQLAlchemy, pydantic,
+reportlab, pypdfium2 or alembic, nor the chart, dialog, audit, dashboard, report or notes windows; they
+are imported inside the methods that first need them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -26,10 +36,12 @@ from stagewise.core.errors import AuthenticationError, StagewiseError, WrongKeyE
 from stagewise.ui import labels
 from stagewise.ui.administer.due_view import DueView
 from stagewise.ui.backup_status import BackupStatus
+from stagewise.ui.client_actions import ClientActions
 from stagewise.ui.client_list import ListQuery
 from stagewise.ui.context import AppContext
-from stagewise.ui.dialogs import Confirm, Messages
+from stagewise.ui.dialogs import Messages
 from stagewise.ui.lock import LockManager
+from stagewise.ui.practice_windows import PracticeWindows
 from stagewise.ui.signin import SignInScreen
 from stagewise.ui.workers import OpRunner
 from stagewise.ui.workspace import Workspace
@@ -37,12 +49,12 @@ from stagewise.ui.workspace import Workspace
 if TYPE_CHECKING:  # loaded on first use: the main window must show before SQLAlchemy is imported
     from stagewise.ui.audit_view import AuditWindow
     from stagewise.ui.chart_window import ChartWindow
-    from stagewise.ui.client_dialog import ClientDialog, ClientForm
+    from stagewise.ui.client_dialog import ClientDialog
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ClientActions, PracticeWindows, QMainWindow):
     signed_in = Signal()  # a user signed in and the client list shows
     key_ready = Signal()  # the practice key is at hand; the user sign-in step shows
     busy_changed = Signal(bool)
@@ -79,12 +91,12 @@ class MainWindow(QMainWindow):
         self.client_dialog: ClientDialog | None = None
         self._last_username = ""
         self.busy = False
-        self._epoch = 0  # one per sign-in: results of background reads from an earlier one are dropped
 
         self.sign_in = SignInScreen()
         self.workspace = Workspace(search_delay_ms=search_delay_ms)
         self.client_list = self.workspace.clients
-        self.due_view = DueView(ctx)  # filled by refresh_due (results that arrive after a lock are dropped)
+        # Filled by refresh_due; a read that finishes after a lock (which clears the view) is dropped.
+        self.due_view = DueView(ctx, self.ops)
         self.workspace.add_view(self.due_view, self.tr("&Due this week"))
         self.backup_status = BackupStatus(self.ops, messages=self.messages, parent=self)
         self.workspace.add_footer(self.backup_status)
@@ -490,7 +502,6 @@ class MainWindow(QMainWindow):
             save_now = getattr(tool, "save_now", None)
             if save_now is not None:
                 save_now()
-        self._epoch += 1
         self._clear_client_data()
         practice, user = self.ctx.practice, self.ctx.user
         if practice is not None and user is not None:
@@ -557,28 +568,13 @@ class MainWindow(QMainWindow):
     # -- client list ------------------------------------------------------------------------------
 
     def refresh_due(self) -> None:
-        """Read what is due this week off the UI thread and show it (unless the app locked meanwhile)."""
-        practice = self.ctx.practice
-        if practice is None or not self.is_signed_in:
+        """Read what is due this week off the UI thread and show it.
+
+        The due view drops a read that finishes after it was cleared (the app locked meanwhile).
+        """
+        if self.ctx.practice is None or not self.is_signed_in:
             return
-        from stagewise.core import registry
-
-        epoch, today, within = self._epoch, dt.date.today(), self.due_view.within_days
-
-        def work() -> list[Any]:
-            with practice.session_factory() as s:
-                return registry.due_list(s, today=today, within_days=within)
-
-        def done(rows: list[Any]) -> None:
-            if epoch == self._epoch and self.is_signed_in:
-                self.due_view.show_rows(rows)
-
-        def failed(exc: BaseException) -> None:
-            if epoch == self._epoch and not isinstance(exc, StagewiseError):
-                raise exc
-            log.info("due list not read: %s", type(exc).__name__)
-
-        self.ops.run(work, on_done=done, on_failed=failed, name="due list")
+        self.due_view.refresh()
 
     def _view_changed(self, _index: int) -> None:
         # Questionnaires given since sign-in change what is due: read it again whenever it is shown.
@@ -607,149 +603,7 @@ class MainWindow(QMainWindow):
         if cid is not None:
             self.open_chart(cid)
 
-    def _edit_selected(self) -> None:
-        cid = self.client_list.current_client_id()
-        if cid is not None:
-            self.edit_client(cid)
-
-    def _discharge_selected(self) -> None:
-        cid = self.client_list.current_client_id()
-        if cid is not None:
-            self.discharge_client(cid)
-
-    def _reactivate_selected(self) -> None:
-        cid = self.client_list.current_client_id()
-        if cid is not None:
-            self.reactivate_client(cid)
-
-    def _run(self, title: str, fn: Any) -> Any | None:
-        """One user action = one transaction; a ``StagewiseError`` becomes a message, not a traceback."""
-        practice = self.ctx.practice
-        if practice is None or self.ctx.user is None:
-            return None
-        try:
-            with practice.session_factory.begin() as s:
-                return fn(s)
-        except StagewiseError as exc:
-            self.messages.error(self, title, str(exc))
-            return None
-
-    # -- clients ----------------------------------------------------------------------------------
-
-    def new_client(self) -> None:
-        if not self.is_signed_in or self.is_locked:
-            return
-        if self.client_dialog is not None and self.client_dialog.isVisible():
-            self.client_dialog.activateWindow()
-            return
-        from stagewise.ui.client_dialog import ClientDialog
-
-        dialog = ClientDialog(self._save_new_client, parent=self)
-        dialog.saved.connect(self._client_saved)
-        dialog.finished.connect(lambda _r: self._dialog_done(dialog))
-        self.client_dialog = dialog
-        dialog.open()
-
-    def _dialog_done(self, dialog: ClientDialog) -> None:
-        if self.client_dialog is dialog:
-            self.client_dialog = None
-        dialog.deleteLater()
-
-    def _save_new_client(self, form: ClientForm) -> Any:
-        practice, user = self.ctx.practice, self.ctx.user
-        assert practice is not None
-        assert user is not None
-        from stagewise.ui.client_dialog import create_from_form
-
-        with practice.session_factory.begin() as s:
-            return create_from_form(s, form, user=user)
-
-    def edit_client(self, client_id: int) -> None:
-        if not self.is_signed_in or self.is_locked:
-            return
-        if self.client_dialog is not None and self.client_dialog.isVisible():
-            self.client_dialog.activateWindow()
-            return
-        from stagewise.core import clients
-
-        info = self._run(
-            self.tr("Edit client"), lambda s: clients.get_client(s, client_id, actor=None, record_view=False)
-        )
-        if info is None:
-            return
-        parent = self.chart_windows.get(client_id) or self
-        from stagewise.ui.client_dialog import ClientDialog
-
-        dialog = ClientDialog(lambda form: self._save_edit(info, form), client=info, parent=parent)
-        dialog.saved.connect(self._client_saved)
-        dialog.finished.connect(lambda _r: self._dialog_done(dialog))
-        self.client_dialog = dialog
-        dialog.open()
-
-    def _save_edit(self, original: Any, form: ClientForm) -> Any:
-        practice, user = self.ctx.practice, self.ctx.user
-        assert practice is not None
-        assert user is not None
-        from stagewise.ui.client_dialog import apply_edit
-
-        with practice.session_factory.begin() as s:
-            return apply_edit(s, original, form, actor=user.username)
-
-    def _client_saved(self, info: Any) -> None:
-        log.info("client %s saved", info.id)
-        self.client_list.refresh(select_id=info.id)
-        if not self.client_list.select_client(info.id):
-            # Saved, but the current search or filter hides it: show everyone so it can be seen.
-            self.client_list.search_edit.clear()
-            self.client_list.status_combo.setCurrentIndex(2)
-            self.client_list.refresh(select_id=info.id)
-        window = self.chart_windows.get(info.id)
-        if window is not None:
-            window.set_client(info)
-        self.client_list.table.setFocus()
-
-    def discharge_client(self, client_id: int) -> None:
-        self._change_status(client_id, discharge=True)
-
-    def reactivate_client(self, client_id: int) -> None:
-        self._change_status(client_id, discharge=False)
-
-    def _change_status(self, client_id: int, *, discharge: bool) -> None:
-        if not self.is_signed_in:
-            return
-        from stagewise.core import clients
-
-        row = next((r for r in self.client_list.model.rows if r.id == client_id), None)
-        who = row.display_name if row is not None else self.tr("this client")
-        if discharge:
-            ok = Confirm.ask(
-                self,
-                self.tr("Discharge client"),
-                self.tr(
-                    "Discharge %s? Their records stay, and reassessment reminders stop. "
-                    "You can reactivate them later."
-                )
-                % who,
-                self.tr("Discharge"),
-            )
-        else:
-            ok = Confirm.ask(
-                self,
-                self.tr("Reactivate client"),
-                self.tr("Make %s active again?") % who,
-                self.tr("Reactivate"),
-            )
-        if not ok:
-            return
-        actor = self.ctx.actor
-        fn = clients.discharge if discharge else clients.reactivate
-        info = self._run(self.tr("Change status"), lambda s: fn(s, client_id, actor=actor))
-        if info is None:
-            return
-        self.client_list.refresh()
-        window = self.chart_windows.get(client_id)
-        if window is not None:
-            window.set_client(info)
+    # -- charts -----------------------------------------------------------------------------------
 
     def open_chart(self, client_id: int) -> ChartWindow | None:
         if not self.is_signed_in or self.is_locked:
@@ -780,146 +634,6 @@ class MainWindow(QMainWindow):
 
     def _chart_closed(self, client_id: int) -> None:
         self.chart_windows.pop(client_id, None)
-
-    # -- admin ------------------------------------------------------------------------------------
-
-    def show_audit_log(self) -> AuditWindow | None:
-        user, practice = self.ctx.user, self.ctx.practice
-        if user is None or practice is None or not user.is_admin:
-            return None
-        if self.audit_window is None:
-            from stagewise.ui.audit_view import AuditWindow
-
-            self.audit_window = AuditWindow(
-                practice.session_factory, practice_name=self.ctx.practice_name, parent=self
-            )
-            self.audit_window.closed.connect(self._audit_closed)
-        self.audit_window.show()
-        self.audit_window.raise_()
-        self.audit_window.activateWindow()
-        return self.audit_window
-
-    def _audit_closed(self) -> None:
-        self.audit_window = None
-
-    # -- practice-wide windows --------------------------------------------------------------------
-
-    def _tool(self, name: str, make: Callable[[], QWidget], *, signed_in: bool = True) -> QWidget | None:
-        """Show the practice-wide window ``name`` (made by ``make`` the first time); it closes on lock.
-
-        Each such window has a ``closed`` signal.
-        """
-        if signed_in and (not self.is_signed_in or self.is_locked):
-            return None
-        window = self.tool_windows.get(name)
-        if window is None:
-            window = make()
-            self.tool_windows[name] = window
-            window.closed.connect(lambda n=name, w=window: self._tool_closed(n, w))  # type: ignore[attr-defined]
-        window.show()
-        window.raise_()
-        window.activateWindow()
-        return window
-
-    def _tool_closed(self, name: str, window: QWidget) -> None:
-        if self.tool_windows.get(name) is window:
-            del self.tool_windows[name]
-
-    def show_dashboard(self) -> QWidget | None:
-        from stagewise.ui.stage.dashboard import DashboardWindow
-
-        return self._tool("dashboard", lambda: DashboardWindow(self.ctx, runner=self.ops, parent=self))
-
-    def open_note(self, client_id: int, note_id: int) -> None:
-        """Open a note in its client's chart (search, to-do and recovered drafts open notes this way)."""
-        chart = self.open_chart(client_id)
-        if chart is None or chart.notes is None:
-            return
-        chart.tabs.setCurrentWidget(chart.notes_tab)
-        chart.notes.open_note(note_id)
-
-    def show_note_search(self) -> QWidget | None:
-        from stagewise.ui.notes.search import SearchWindow
-
-        return self._tool("search", lambda: SearchWindow(self.ctx, opener=self.open_note, parent=self))
-
-    def show_todo(self) -> QWidget | None:
-        from stagewise.ui.notes.todo_view import TodoView
-
-        return self._tool("todo", lambda: TodoView(self.ctx, opener=self.open_note, parent=self))
-
-    def offer_recovered_drafts(self) -> QDialog | None:
-        """After sign-in: the user's unsigned drafts, if any, offered to open (non-modal)."""
-        if not self.is_signed_in or self.ctx.technical:
-            return None
-        from stagewise.ui.notes.recovery import offer_recovered_drafts
-
-        dialog = offer_recovered_drafts(self.ctx, self, self.open_note)
-        if dialog is not None:
-            dialog.finished.connect(lambda _r, d=dialog: self._recovery_done(d))
-        self.recovery_dialog = dialog
-        return dialog
-
-    def _recovery_done(self, dialog: QDialog) -> None:
-        if self.recovery_dialog is dialog:
-            self.recovery_dialog = None
-
-    def show_practice_report(self) -> QWidget | None:
-        from stagewise.ui.reports_tab import PracticeReportWindow
-
-        return self._tool("practice report", lambda: PracticeReportWindow(self.ctx, self.ops, parent=self))
-
-    def show_blank_forms(self) -> QWidget | None:
-        from stagewise.ui.reports_tab import BlankFormWindow
-
-        return self._tool("blank forms", lambda: BlankFormWindow(self.ctx, self.ops, parent=self))
-
-    def show_settings(self) -> QWidget | None:
-        if self.ctx.user is None or not self.ctx.user.is_admin:
-            return None
-        from stagewise.ui.settings_dialog import SettingsWindow
-
-        def make() -> QWidget:
-            window = SettingsWindow(self.ctx, parent=self)
-            window.saved.connect(self._settings_saved)
-            return window
-
-        return self._tool("settings", make)
-
-    def _settings_saved(self, prefs: Any) -> None:
-        self.ctx.practice_name = prefs.practice_name
-        self.ctx.idle_lock_minutes = prefs.idle_lock_minutes
-        if not self._idle_fixed:
-            self.lock_manager.set_idle_minutes(prefs.idle_lock_minutes)
-        self.workspace.practice_label.setText(prefs.practice_name)
-        self._update_title()
-        self.backup_status.refresh()
-        self.refresh_due()
-
-    def show_users(self) -> QWidget | None:
-        if self.ctx.user is None or not self.ctx.user.is_admin:
-            return None
-        from stagewise.ui.users_dialog import UsersWindow
-
-        return self._tool("users", lambda: UsersWindow(self.ctx, parent=self))
-
-    def show_licences(self) -> QWidget | None:
-        from stagewise.ui.licences import LicenceWindow
-
-        return self._tool("licences", lambda: LicenceWindow(self.ctx.paths, parent=self), signed_in=False)
-
-    def _about(self) -> None:
-        from stagewise import __version__
-
-        self.messages.info(
-            self,
-            self.tr("About Stagewise"),
-            self.tr(
-                "Stagewise %s\nStage-of-change questionnaires, interventions and notes, "
-                "in one encrypted file."
-            )
-            % __version__,
-        )
 
     # -- shutdown ---------------------------------------------------------------------------------
 

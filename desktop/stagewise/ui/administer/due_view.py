@@ -2,11 +2,15 @@
 
 Shows chart numbers, not names (the main window may be in view of others); Enter or a double-click
 emits ``open_client(client_id)``.
+
+With a runner, :meth:`DueView.refresh` reads off the UI thread.  :meth:`DueView.clear` (the app locks)
+drops every read still running: its result, or its failure, is ignored when it arrives.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -20,6 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
+from stagewise.core.errors import StagewiseError
 from stagewise.ui import admin_labels
 from stagewise.ui.client_list import format_date
 from stagewise.ui.context import AppContext
@@ -27,6 +32,8 @@ from stagewise.ui.workers import OpRunner
 
 if TYPE_CHECKING:  # the registry (SQLAlchemy) loads when the list is first filled, not at start-up
     from stagewise.core.registry import DueEntry
+
+log = logging.getLogger(__name__)
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
@@ -106,6 +113,9 @@ class DueView(QWidget):
         self.ctx = ctx
         self.runner = runner
         self.within_days = within_days
+        # Incremented by clear() and by each read: a read started before either reports to a past
+        # generation and is dropped (only the newest read may fill the view).
+        self._generation = 0
         self.model = DueModel()
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -131,7 +141,7 @@ class DueView(QWidget):
         layout.addWidget(self.table, 1)
 
     def refresh(self, today: dt.date | None = None) -> None:
-        """Reload (off the UI thread when a runner is given)."""
+        """Reload, off the UI thread when a runner is given (a read ending after :meth:`clear` is dropped)."""
         practice = self.ctx.practice
         if practice is None:
             self.clear()
@@ -147,8 +157,21 @@ class DueView(QWidget):
 
         if self.runner is None:
             self.show_rows(work())
-        else:
-            self.runner.run(work, on_done=self.show_rows, name="due list")
+            return
+        self._generation += 1
+        generation = self._generation
+
+        def done(rows: list[DueEntry]) -> None:
+            if generation == self._generation:
+                self.show_rows(rows)
+
+        def failed(exc: BaseException) -> None:
+            # After a lock the practice is closed under the read: that failure is expected, and dropped.
+            if generation == self._generation and not isinstance(exc, StagewiseError):
+                raise exc
+            log.info("due list not read: %s", type(exc).__name__)
+
+        self.runner.run(work, on_done=done, on_failed=failed, name="due list")
 
     def show_rows(self, rows: list[DueEntry]) -> None:
         self.model.set_rows(rows)
@@ -160,6 +183,8 @@ class DueView(QWidget):
         )
 
     def clear(self) -> None:
+        """Empty the view; a read still running is dropped when it ends."""
+        self._generation += 1
         self.model.set_rows([])
         self.summary.clear()
 
