@@ -172,16 +172,19 @@ def cache_dir() -> Path:
 
 def generator_fingerprint() -> str:
     """What the cached practice was built with: the demo generator's code and word lists and the schema
-    revision.  Part of the cache folder's name, so a changed generator or schema never reuses a stale file."""
+    (revision id and migration scripts).  Part of the cache folder's name, so a changed generator or
+    schema never reuses a stale file."""
     import hashlib
 
     import stagewise.core.demo
+    import stagewise.migrations
     from stagewise.core.paths import shipped_dir
     from stagewise.migrations import REVISIONS
 
     digest = hashlib.sha256(REVISIONS[-1].encode())
     sources = sorted(Path(stagewise.core.demo.__file__).parent.glob("*.py"))
     sources += sorted(shipped_dir("resources").joinpath("demo").glob("*"))
+    sources += sorted(Path(stagewise.migrations.__file__).parent.joinpath("versions").glob("*.py"))
     for source in sources:
         digest.update(source.name.encode())
         digest.update(source.read_bytes())

@@ -309,3 +309,14 @@ def test_reassessment_days_read_the_same_from_a_session_and_a_plain_connection(
         # The list uses it for focuses without their own interval.
         (row,) = list_clients(raw, today=TODAY)
         assert row.next_due == dt.date(2026, 1, 5) + dt.timedelta(days=expected)
+
+
+def test_reassessment_status_reads_only_covering_indexes(practice: store.Practice) -> None:
+    """The per-focus subqueries never touch the big tables' rows (docs/performance.md)."""
+    from stagewise.core.reassessment import _FOCUS_REASSESSMENTS_SQL
+
+    sql = _FOCUS_REASSESSMENTS_SQL.format(clients="SELECT value FROM json_each(?)")
+    with _raw(practice) as raw:
+        plan = " | ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}", ("complete", "[1]")))
+    assert "COVERING INDEX ix_administration_focus_completed" in plan, plan
+    assert "COVERING INDEX ix_stage_record_focus_effective" in plan, plan

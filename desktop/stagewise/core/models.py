@@ -188,6 +188,10 @@ class Administration(Base):
         CheckConstraint("status != 'voided' OR length(void_reason) > 0", name="void_needs_reason"),
         Index("ix_administration_client_form", "client_id", "form_id", "started_at"),
         Index("ix_administration_focus_started", "focus_id", "started_at"),
+        # Covering for "latest completed administration per focus" (reassessment status, the due list and
+        # the client list's next-due sort): read from the index alone, no row lookups (160 -> 60 ms for
+        # every active client's status on the large demo practice).
+        Index("ix_administration_focus_completed", "focus_id", "completed_at", "status"),
         # Partial: only the few in-progress rows.  A full index on status misleads SQLite's planner into
         # walking every completed administration for a chart (measured: 193 ms -> 21 ms, docs/performance.md).
         Index("ix_administration_in_progress", "status", sqlite_where=text("status = 'in_progress'")),
@@ -276,7 +280,8 @@ class StageRecord(Base):
         CheckConstraint(
             "basis != 'not_staged' OR length(trim(coalesce(reason, ''))) > 0", name="pause_needs_reason"
         ),
-        Index("ix_stage_record_focus_effective", "focus_id", "effective", "id"),
+        # ``basis`` makes "latest record per focus" (is staging paused?) a covering read.
+        Index("ix_stage_record_focus_effective", "focus_id", "effective", "id", "basis"),
         Index("ix_stage_record_client", "client_id", "effective"),
     )
 

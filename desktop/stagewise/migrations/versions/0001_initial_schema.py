@@ -221,6 +221,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('administration', schema=None) as batch_op:
         batch_op.create_index('ix_administration_client_form', ['client_id', 'form_id', 'started_at'], unique=False)
+        batch_op.create_index('ix_administration_focus_completed', ['focus_id', 'completed_at', 'status'], unique=False)
         batch_op.create_index('ix_administration_focus_started', ['focus_id', 'started_at'], unique=False)
         batch_op.create_index('ix_administration_in_progress', ['status'], unique=False, sqlite_where=sa.text("status = 'in_progress'"))
 
@@ -299,7 +300,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('stage_record', schema=None) as batch_op:
         batch_op.create_index('ix_stage_record_client', ['client_id', 'effective'], unique=False)
-        batch_op.create_index('ix_stage_record_focus_effective', ['focus_id', 'effective', 'id'], unique=False)
+        batch_op.create_index('ix_stage_record_focus_effective', ['focus_id', 'effective', 'id', 'basis'], unique=False)
 
     op.create_table('intervention_decision',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -375,6 +376,7 @@ def downgrade() -> None:
     with op.batch_alter_table('administration', schema=None) as batch_op:
         batch_op.drop_index('ix_administration_in_progress', sqlite_where=sa.text("status = 'in_progress'"))
         batch_op.drop_index('ix_administration_focus_started')
+        batch_op.drop_index('ix_administration_focus_completed')
         batch_op.drop_index('ix_administration_client_form')
 
     op.drop_table('administration')
