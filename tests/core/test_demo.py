@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import statistics
 from collections.abc import Iterator
@@ -167,7 +168,9 @@ def test_same_seed_same_records(tmp_path: Path, demo: tuple[DemoSummary, store.P
     assert _fingerprint(other) != _fingerprint(summary.path)
 
 
-def test_cli_demo_prints_the_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_demo_prints_the_secrets_and_passes_stagewise_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "cli.stagewise"
     assert cli_main(["demo", str(path), "--size", "small", "--seed", "3"]) == 0
     out = capsys.readouterr().out
@@ -175,3 +178,8 @@ def test_cli_demo_prints_the_secrets(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "demo.admin" in out
     assert path.exists()
     assert cli_main(["demo", str(path), "--size", "small"]) == 2  # never overwrites
+    capsys.readouterr()
+    # What an administrator would run: the generated practice verifies (audit chain, note chains, pages).
+    monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_PASSPHRASE + "\n"))
+    assert cli_main(["verify", str(path), "--passphrase-stdin"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("Verification passed.")
