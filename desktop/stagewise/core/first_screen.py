@@ -23,7 +23,7 @@ from typing import Any
 from stagewise.core import keys, rawdb, unlock
 from stagewise.core.client_list import ClientRow, count_clients, list_clients
 from stagewise.core.settings import json_value, load_settings
-from stagewise.migrations import REVISIONS
+from stagewise.migrations import REVISIONS, stored_revisions
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,7 @@ class FirstScreen:
 
 def _current_schema(conn: Any) -> bool:
     """Whether the file's schema is this version's newest (``alembic_version`` at ``REVISIONS[-1]``)."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
-    ).fetchone()
-    if exists is None:
-        return False
-    rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-    return len(rows) == 1 and rows[0][0] == REVISIONS[-1]
+    return stored_revisions(conn) == [REVISIONS[-1]]
 
 
 def read_first_screen(
@@ -85,13 +79,6 @@ def read_first_screen(
         "active_clients": count_clients(conn),
         "first_page": list_clients(conn, limit=page_size),
     }
-
-
-def unlock_practice(path: Path, passphrase: str | None) -> unlock.Unlocked:
-    """The key from the passphrase, or from this computer's keyring when there is none."""
-    if passphrase is None:
-        return unlock.unlock_key(path)
-    return unlock.unlock_key(path, passphrase=passphrase, use_keyring=False)
 
 
 def open_first_screen(
@@ -118,7 +105,7 @@ def open_first_screen(
     """
     path = Path(path)
     if unlocked is None:
-        unlocked = unlock_practice(path, passphrase)
+        unlocked = unlock.unlock_key(path, passphrase=passphrase, use_keyring=passphrase is None)
     practice_id = keys.KeyFile.read(keys.keyfile_path(path)).practice_id
     screen = FirstScreen(path, practice_id, unlocked.source, unlocked.key, unlocked.keyring_error)
     try:

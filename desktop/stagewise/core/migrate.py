@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from stagewise.core.errors import MigrationError
-from stagewise.migrations import REVISIONS
+from stagewise.migrations import REVISIONS, stored_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -38,8 +38,6 @@ FAILURE_INJECTION_ENV = "STAGEWISE_FAIL_MIGRATION"
 # location than the shipped one is read through Alembic instead of ``REVISIONS``.
 SHIPPED_SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "migrations"
 SCRIPT_LOCATION = SHIPPED_SCRIPT_LOCATION
-
-VERSION_TABLE = "alembic_version"
 
 
 def _shipped() -> bool:
@@ -86,17 +84,14 @@ def current_revision(conn: Connection) -> str | None:
     Plain SQL, the same answer as Alembic's ``MigrationContext.get_current_revision``; a version table
     with several rows (branches, which Stagewise never has) is left to Alembic to explain.
     """
-    exists = conn.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (VERSION_TABLE,)
-    ).first()
-    if exists is None:
+    rows = stored_revisions(conn.connection.driver_connection)
+    if rows is None:
         return None
-    rows = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").all()
     if len(rows) > 1:
         from alembic.runtime.migration import MigrationContext
 
         return MigrationContext.configure(conn).get_current_revision()
-    return None if not rows else str(rows[0][0])
+    return rows[0] if rows else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,4 +6,25 @@ open).  Add each new revision's id here; ``tests/core/test_migrate.py`` checks t
 Alembic's ``ScriptDirectory`` reports.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 REVISIONS: tuple[str, ...] = ("0001",)
+
+VERSION_TABLE = "alembic_version"
+
+
+def stored_revisions(conn: Any) -> list[str] | None:
+    """The revision ids in a practice's ``alembic_version`` table (one, unless branched), or None when
+    the file has no version table yet.  Plain SQL on a DBAPI connection: no Alembic, no SQLAlchemy."""
+    cur = conn.cursor()
+    try:
+        exists = cur.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (VERSION_TABLE,)
+        ).fetchone()
+        if exists is None:
+            return None
+        return [str(row[0]) for row in cur.execute(f"SELECT version_num FROM {VERSION_TABLE}")]
+    finally:
+        cur.close()

@@ -173,10 +173,8 @@ class FirstScreenLoader:
             # the first screen are imported afterwards (imports hold the GIL and would delay both).
             from stagewise.core import unlock
 
-            if self.passphrase is None:
-                unlocked = unlock.unlock_key(self.path)
-            else:
-                unlocked = unlock.unlock_key(self.path, passphrase=self.passphrase, use_keyring=False)
+            passphrase = self.passphrase
+            unlocked = unlock.unlock_key(self.path, passphrase=passphrase, use_keyring=passphrase is None)
             phase("key unlocked")
             from stagewise.core.first_screen import open_first_screen
 

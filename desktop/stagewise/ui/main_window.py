@@ -412,20 +412,10 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         Later pages and searches read through the same plain connection until :meth:`open_technical`
         hands over the full practice.
         """
-        from stagewise.core.client_list import list_clients
-
         conn = first.connection
 
         def fetch(q: ListQuery, limit: int, offset: int) -> list[Any]:
-            return list_clients(
-                conn,
-                query=q.query,
-                status=q.status,
-                sort=q.sort,
-                descending=q.descending,
-                limit=limit,
-                offset=offset,
-            )
+            return _list_page(conn, q, limit, offset)
 
         self.ctx.technical = True
         self.ctx.practice_name = first.practice_name
@@ -585,18 +575,8 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         practice = self.ctx.practice
         if practice is None:
             return []
-        from stagewise.core import clients
-
         with practice.session_factory() as s:
-            return clients.list_clients(
-                s,
-                query=q.query,
-                status=q.status,
-                sort=q.sort,
-                descending=q.descending,
-                limit=limit,
-                offset=offset,
-            )
+            return _list_page(s, q, limit, offset)
 
     def _open_selected(self) -> None:
         cid = self.client_list.current_client_id()
@@ -654,3 +634,12 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
                 charts_and_audit = (*self.chart_windows.values(), self.audit_window)
                 if w in charts_and_audit or w in self.tool_windows.values():
                     w.close()
+
+
+def _list_page(db: Any, q: ListQuery, limit: int, offset: int) -> list[Any]:
+    """One page of the client list for ``q``, through a session or a plain connection."""
+    from stagewise.core.client_list import list_clients
+
+    return list_clients(
+        db, query=q.query, status=q.status, sort=q.sort, descending=q.descending, limit=limit, offset=offset
+    )
