@@ -20,7 +20,7 @@ import keyring.backend
 import pytest
 from sqlalchemy.orm import Session
 
-from stagewise.core import store
+from stagewise.core.storage import store
 
 PASSPHRASE = "Tidal-Orchard-Violet-42"
 ADMIN_PASSWORD = "Quiet-Harbour-Lantern-7"

@@ -27,7 +27,7 @@ import json, sys, time
 from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
-from stagewise.core import unlock
+from stagewise.core.storage import unlock
 from stagewise.core.demo import DEMO_PASSWORD
 from stagewise.core.paths import AppPaths
 from stagewise.ui import style
@@ -85,8 +85,8 @@ MIXED_FORMS = ("urica-32", "phq-9", "gad-7", "audit", "barc-10", "dast-10", "rea
 def scoring_workload(count: int, *, seed: int = 0) -> float:
     """Results per second from ``scoring.score`` over a mixed set of forms and plausible answers."""
     from stagewise.core.demo.answers import level_answers, urica_answers
-    from stagewise.core.forms import load_library
-    from stagewise.core.scoring import ScoringOptions, score
+    from stagewise.core.instruments import load_library
+    from stagewise.core.instruments.scoring import ScoringOptions, score
 
     rng = random.Random(seed)
     library = load_library()

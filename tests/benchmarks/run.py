@@ -193,8 +193,8 @@ def generator_fingerprint() -> str:
 
 def ensure_practice(size: str, seed: int, report: Report) -> Path:
     """The cached demo practice for ``size`` and ``seed``; built (and timed) if missing."""
-    from stagewise.core import store
     from stagewise.core.demo import generate_demo
+    from stagewise.core.storage import store
 
     folder = cache_dir() / f"{size}-seed{seed}-{generator_fingerprint()}"
     path = folder / "demo.stagewise"
@@ -213,7 +213,7 @@ def ensure_practice(size: str, seed: int, report: Report) -> Path:
 
 @contextmanager
 def opened(path: Path, passphrase: str) -> Iterator[Any]:
-    from stagewise.core import store
+    from stagewise.core.storage import store
 
     key = store.unlock_key(path, passphrase=passphrase, use_keyring=False).key
     practice = store.open_practice(path, key)
@@ -304,7 +304,10 @@ def heaviest_client(practice: Any) -> int:
 def open_chart(practice: Any, client_id: int) -> dict[str, int]:
     """What the chart does on open: client + focuses, questionnaire history, first page of notes, stage
     history per focus, open risk alerts (and the audited view, rolled back)."""
-    from stagewise.core import administrations, clients, notes, risk, stages
+    from stagewise.core.administrations import lifecycle as administrations, risk
+    from stagewise.core.clients import records as clients
+    from stagewise.core.notes import drafts as notes
+    from stagewise.core.stages import records as stages
 
     with practice.session_factory() as s:
         info = clients.get_client(s, client_id, actor="bench")
@@ -322,8 +325,10 @@ def open_chart(practice: Any, client_id: int) -> dict[str, int]:
 
 
 def bench_core(report: Report, practice: Any, runs: int) -> None:
-    from stagewise.core import clients, metrics, notes, stages
+    from stagewise.core.clients import records as clients
+    from stagewise.core.notes import drafts as notes
     from stagewise.core.reports.client_summary import write_client_summary
+    from stagewise.core.stages import metrics, records as stages
 
     cid = heaviest_client(practice)
     shape = open_chart(practice, cid)
@@ -376,8 +381,8 @@ def bench_core(report: Report, practice: Any, runs: int) -> None:
 def bench_autosave(report: Report, practice: Any, saves: int) -> None:
     from sqlalchemy import select
 
-    from stagewise.core import notes
     from stagewise.core.models import User
+    from stagewise.core.notes import drafts as notes
 
     cid = heaviest_client(practice)
     with practice.session_factory.begin() as s:

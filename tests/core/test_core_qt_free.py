@@ -26,7 +26,7 @@ def _core_modules() -> list[str]:
 
 def test_core_modules_exist() -> None:
     modules = _core_modules()
-    assert "stagewise.core.store" in modules
+    assert "stagewise.core.storage.store" in modules
     assert "stagewise.cli" in modules
 
 

@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from stagewise.core import audit, settings
+from stagewise.core import settings
+from stagewise.core.audit import trail as audit
 from stagewise.core.errors import UserInputError
 from stagewise.core.models import Setting, Stage
 

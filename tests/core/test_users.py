@@ -7,7 +7,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from stagewise.core import audit, store, users
+from stagewise.core import users
+from stagewise.core.audit import trail as audit
 from stagewise.core.errors import (
     AuthenticationError,
     ConflictError,
@@ -16,6 +17,7 @@ from stagewise.core.errors import (
     WeakPassphraseError,
 )
 from stagewise.core.models import AuditEvent, Role, User
+from stagewise.core.storage import store
 
 PASSWORD = "Copper-Meadow-Falcon-31"
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

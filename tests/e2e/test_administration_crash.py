@@ -20,16 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from stagewise.core import administrations as adm, store
-from tests.core.test_administrations_helpers import make_world
+from stagewise.core.administrations import lifecycle as adm
+from stagewise.core.storage import store
+from tests.core.administrations.test_administrations_helpers import make_world
 
 CHILD = r"""
 import sys
 from pathlib import Path
 
-from stagewise.core import administrations as adm
-from stagewise.core import store
-from stagewise.core.forms.loader import load_library
+from stagewise.core.administrations import lifecycle as adm
+from stagewise.core.storage import store
+from stagewise.core.instruments.loader import load_library
 from stagewise.core.models import AdministrationMode
 
 path, client_id, focus_id, user_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from stagewise.core import clients, store
+from stagewise.core.clients import records as clients
+from stagewise.core.storage import store
 from tests.conftest import ADMIN_PASSWORD, PASSPHRASE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -15,8 +15,8 @@ from keyring.backends import fail
 from sqlalchemy import text
 
 from stagewise import cli
-from stagewise.core import backup, keys, store
-from stagewise.core.backup_schedule import backups_in
+from stagewise.core.storage import backup, keys, store
+from stagewise.core.storage.backup_schedule import backups_in
 from tests.conftest import PASSPHRASE
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from stagewise.cli import main
-from stagewise.core import store, users
+from stagewise.core import users
 from stagewise.core.models import Role
+from stagewise.core.storage import store
 from tests.conftest import ADMIN_PASSWORD, PASSPHRASE
 
 RECOVERY_RE = re.compile(r"RECOVERY KEY: ([A-Z2-7]{4}(?:-[A-Z2-7]{4}){7})\n")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from stagewise.core import store, verify
 from stagewise.core.models import Setting
+from stagewise.core.storage import store, verify
 from tests.conftest import PASSPHRASE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -26,7 +26,8 @@ RUNS = 20
 CHILD = r"""
 import sys
 from pathlib import Path
-from stagewise.core import audit, store
+from stagewise.core.audit import trail as audit
+from stagewise.core.storage import store
 from stagewise.core.models import Setting
 
 path, key_hex, run = sys.stdin.readline().split()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from stagewise.core import clients, store
+from stagewise.core.clients import records as clients
+from stagewise.core.storage import store
 from tests.conftest import PASSPHRASE
 
 pytestmark = pytest.mark.e2e
@@ -87,7 +88,7 @@ def test_smoke_test_refuses_without_the_key(practice_with_clients: Path, tmp_pat
 
 
 def _set_revision(path: Path, revision: str) -> None:
-    from stagewise.core import rawdb, unlock
+    from stagewise.core.storage import rawdb, unlock
 
     key = unlock.unlock_key(path, passphrase=PASSPHRASE, use_keyring=False).key
     conn = rawdb.connect(path, key)
@@ -112,7 +113,7 @@ def test_startup_path_imports_no_sqlalchemy() -> None:
     """The main window and the first screen load before SQLAlchemy (start-up time, issue #8)."""
     code = (
         "import sys; import stagewise.ui.app, stagewise.ui.main_window, stagewise.ui.chart_tabs,"
-        " stagewise.core.first_screen;"
+        " stagewise.core.clients.first_screen;"
         "heavy = sorted(m for m in ('sqlalchemy', 'alembic', 'pydantic', 'reportlab', 'pypdfium2')"
         " if m in sys.modules);"
         "assert not heavy, heavy"

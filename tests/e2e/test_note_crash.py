@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from stagewise.core import notes, store
-from tests.core.test_notes import make_people
+from stagewise.core.notes import drafts as notes
+from stagewise.core.storage import store
+from tests.core.notes.test_notes import make_people
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS_PER_SAVE = 5

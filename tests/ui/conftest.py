@@ -13,9 +13,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import clients, store, users
+from stagewise.core import users
+from stagewise.core.clients import records as clients
 from stagewise.core.models import Role
 from stagewise.core.paths import AppPaths
+from stagewise.core.storage import store
 from stagewise.ui import style
 from stagewise.ui.context import AppContext
 from stagewise.ui.main_window import MainWindow

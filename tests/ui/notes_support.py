@@ -9,9 +9,12 @@ from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import clients, notes, store, users
+from stagewise.core import users
+from stagewise.core.clients import records as clients
 from stagewise.core.models import Note, Role
+from stagewise.core.notes import drafts as notes
 from stagewise.core.paths import AppPaths
+from stagewise.core.storage import store
 from stagewise.ui.chart_window import ChartWindow
 from stagewise.ui.context import AppContext
 from stagewise.ui.notes.notes_tab import NotesTab

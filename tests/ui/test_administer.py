@@ -10,10 +10,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import administrations, clients, risk, settings, store, users
-from stagewise.core.forms.loader import load_library
+from stagewise.core import settings, users
+from stagewise.core.administrations import lifecycle as administrations, risk
+from stagewise.core.clients import records as clients
+from stagewise.core.instruments.loader import load_library
+from stagewise.core.instruments.scoring import score
 from stagewise.core.models import AdministrationMode, AdministrationStatus
-from stagewise.core.scoring import score
+from stagewise.core.storage import store
 from stagewise.ui.administer import picker
 from stagewise.ui.administer.assessments_tab import AssessmentsTab
 from stagewise.ui.administer.clinician_form import ClinicianForm
@@ -656,7 +659,7 @@ def test_due_view_drops_a_read_that_finishes_after_clear(qtbot: QtBot, ctx: AppC
 def test_due_view_ignores_a_read_failing_after_clear(
     qtbot: QtBot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stagewise.core import registry
+    from stagewise.core.administrations import due as registry
     from stagewise.ui.administer.due_view import DueView
     from stagewise.ui.workers import OpRunner
 

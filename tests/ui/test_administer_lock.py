@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import administrations
+from stagewise.core.administrations import lifecycle as administrations
 from stagewise.core.models import AdministrationMode, AdministrationStatus
 from stagewise.ui.administer import picker
 from stagewise.ui.administer.assessments_tab import AssessmentsTab

@@ -89,7 +89,7 @@ def test_screenshots(
 
 
 def test_dialog_screenshots(qtbot: QtBot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    from stagewise.core import risk
+    from stagewise.core.administrations import risk
     from stagewise.ui.administer.picker import StartDialog, load_choices
     from stagewise.ui.administer.risk_prompt import RiskPromptDialog
 

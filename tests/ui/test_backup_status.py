@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import backup, backup_schedule, settings, store
+from stagewise.core import settings
 from stagewise.core.models import MaintenanceLog
+from stagewise.core.storage import backup, backup_schedule, store
 from stagewise.ui.backup_status import BackupStatus, describe_time
 from stagewise.ui.dialogs import Messages
 from stagewise.ui.workers import OpRunner

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import insert
 
-from stagewise.core import audit
+from stagewise.core.audit import trail as audit
 from stagewise.core.errors import ConflictError
 from stagewise.core.models import Client, ClientStatus, Role, Stage
 from stagewise.core.text import name_key
@@ -156,7 +156,7 @@ def test_client_list_pages_5000_clients(qtbot: QtBot, styled_app: QApplication, 
     with practice.session_factory.begin() as s:
         s.execute(insert(Client), rows)
 
-    from stagewise.core import clients
+    from stagewise.core.clients import records as clients
 
     def fetch(q: ListQuery, limit: int, offset: int) -> list[object]:
         with practice.session_factory() as s:

@@ -14,11 +14,14 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from stagewise.core import clients, stages, store, users
-from stagewise.core.metrics import PracticeMetrics, compute_metrics, metrics_csv
+from stagewise.core import users
+from stagewise.core.clients import records as clients
 from stagewise.core.models import AuditEvent, Stage
 from stagewise.core.paths import AppPaths
 from stagewise.core.settings import load_settings, update_settings
+from stagewise.core.stages import records as stages
+from stagewise.core.stages.metrics import PracticeMetrics, compute_metrics, metrics_csv
+from stagewise.core.storage import store
 from stagewise.ui.context import AppContext
 from stagewise.ui.stage import dashboard
 from stagewise.ui.stage.dashboard import DashboardWindow, days, percent

@@ -8,9 +8,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import clients, notes, store, users
+from stagewise.core import users
+from stagewise.core.clients import records as clients
 from stagewise.core.models import Stage
+from stagewise.core.notes import drafts as notes
 from stagewise.core.paths import AppPaths
+from stagewise.core.storage import store
 from stagewise.ui.administer.assessments_tab import AssessmentsTab
 from stagewise.ui.chart_tabs import install_default_tabs
 from stagewise.ui.context import AppContext

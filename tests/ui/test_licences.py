@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from stagewise.core.forms import load_library
+from stagewise.core.instruments import load_library
 from stagewise.ui.licences import LicenceWindow
 from tests.ui.conftest import MakeWindow, PracticeFile, shoot
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import clients
+from stagewise.core.clients import records as clients
 from stagewise.ui.chart_window import ChartWindow
 from stagewise.ui.dialogs import Confirm
 from stagewise.ui.main_window import MainWindow
@@ -363,7 +363,7 @@ def test_tab_order_and_mnemonics(qtbot: QtBot, make_window: MakeWindow, practice
 def test_integrity_check_runs_after_sign_in_and_warns(
     qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from stagewise.core import store
+    from stagewise.core.storage import store
 
     monkeypatch.setattr(store, "integrity_problems", lambda engine: ["page 7: HMAC check failed"])
     window = make_window(practice_file, integrity_check=True)
@@ -482,7 +482,8 @@ def test_default_tabs_mount_the_assessments_screen(
 def test_idle_minutes_come_from_practice_settings(
     qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile
 ) -> None:
-    from stagewise.core import settings, store
+    from stagewise.core import settings
+    from stagewise.core.storage import store
 
     with store.open_practice(practice_file.path, practice_file.key) as p, p.session_factory.begin() as s:
         settings.update_settings(s, actor="admin", idle_lock_minutes=3)

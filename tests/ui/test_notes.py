@@ -10,8 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import clients, notes, store, users
+from stagewise.core import users
+from stagewise.core.clients import records as clients
 from stagewise.core.models import NoteStatus
+from stagewise.core.notes import drafts as notes
+from stagewise.core.storage import store
 from stagewise.ui.chart_window import ChartWindow
 from stagewise.ui.dialogs import Confirm
 from stagewise.ui.lock import LockManager

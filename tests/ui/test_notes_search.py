@@ -10,7 +10,7 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import notes
+from stagewise.core.notes import drafts as notes
 from stagewise.ui.notes.common import snippet_html
 from stagewise.ui.notes.editor import NoteWindow
 from stagewise.ui.notes.search import HitRow, SearchPanel, SearchWindow

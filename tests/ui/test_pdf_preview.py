@@ -25,7 +25,7 @@ from stagewise.ui.pdf_preview import (
 )
 from stagewise.ui.reports_tab import ReportsTab
 from stagewise.ui.workers import OpRunner
-from tests.core import report_fixtures as rf
+from tests.core.reports import report_fixtures as rf
 from tests.ui.conftest import MakeWindow, PracticeFile, shoot
 from tests.ui.test_reports_tab import events, signed_in
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from stagewise.core import clients
+from stagewise.core.clients import records as clients
 from stagewise.core.models import AuditEvent
 from stagewise.ui.chart_tabs import install_default_tabs
 from stagewise.ui.chart_window import ChartWindow

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import store
+from stagewise.core.storage import store
 from tests.conftest import ADMIN_PASSWORD, PASSPHRASE
 from tests.ui.conftest import MakeWindow, PracticeFile, shoot, sign_in, type_into
 

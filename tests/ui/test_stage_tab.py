@@ -11,10 +11,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import administrations, clients, stages, store, users
-from stagewise.core.interventions import InterventionModel
+from stagewise.core import users
+from stagewise.core.administrations import lifecycle as administrations
+from stagewise.core.clients import records as clients
 from stagewise.core.models import AdministrationMode, DecisionKind, Stage, StageBasis
 from stagewise.core.paths import AppPaths
+from stagewise.core.stages import records as stages
+from stagewise.core.stages.interventions import InterventionModel
+from stagewise.core.storage import store
 from stagewise.ui.context import AppContext
 from stagewise.ui.stage import suggestions_panel
 from stagewise.ui.stage.record_dialog import RecordStageDialog

@@ -94,7 +94,7 @@ def unlock(args: argparse.Namespace, path: Path | None = None) -> bytes:
     With ``--passphrase-stdin``, ``--recovery-key`` or ``--no-keyring`` the keyring is not consulted.  When
     the keyring cannot be reached, a one-line note says so before the passphrase is asked for.
     """
-    from stagewise.core import store
+    from stagewise.core.storage import store
 
     path = Path(path or args.path)
     secrets = secrets_from(args)
@@ -112,7 +112,7 @@ def unlock(args: argparse.Namespace, path: Path | None = None) -> bytes:
 @contextlib.contextmanager
 def opened(args: argparse.Namespace, *, check_integrity: bool = False) -> Iterator[Any]:
     """Open the practice named by ``args.path`` for the duration of a command."""
-    from stagewise.core import store
+    from stagewise.core.storage import store
 
     key = unlock(args)
     practice = store.open_practice(Path(args.path), key, check_integrity=check_integrity)

@@ -95,7 +95,7 @@ def _read_answers(path: Path) -> dict[str, Any]:
 
 
 def _client_id(session: Any, chart_number: str) -> int:
-    from stagewise.core.clients import get_by_chart_number
+    from stagewise.core.clients.records import get_by_chart_number
     from stagewise.core.errors import NotFoundError
 
     client = get_by_chart_number(session, chart_number)
@@ -119,11 +119,11 @@ def _user_id(session: Any, username: str) -> int:
 def _administer(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from stagewise.core import administrations
+    from stagewise.core.administrations import lifecycle as administrations
     from stagewise.core.errors import NotFoundError
-    from stagewise.core.forms.loader import load_library
+    from stagewise.core.instruments.loader import load_library
+    from stagewise.core.instruments.scoring import validate_answers
     from stagewise.core.models import AdministrationMode, Focus
-    from stagewise.core.scoring import validate_answers
 
     raw = _read_answers(args.answers)
     library = load_library()
@@ -168,7 +168,7 @@ def _administer(args: argparse.Namespace) -> int:
 
 
 def _rescore(args: argparse.Namespace) -> int:
-    from stagewise.core import administrations
+    from stagewise.core.administrations import lifecycle as administrations
 
     actor = cli_actor()
     changed = 0
@@ -187,7 +187,7 @@ def _rescore(args: argparse.Namespace) -> int:
 
 
 def _due(args: argparse.Namespace) -> int:
-    from stagewise.core import registry
+    from stagewise.core.administrations import due as registry
     from stagewise.core.errors import UserInputError
 
     if args.within < 0:
@@ -230,7 +230,7 @@ def _due(args: argparse.Namespace) -> int:
 
 
 def _fhir_export(args: argparse.Namespace) -> int:
-    from stagewise.core import fhir_bundle
+    from stagewise.core.interchange import fhir_bundle
 
     out: Path = args.out
     refuse_existing(out, force=args.force)

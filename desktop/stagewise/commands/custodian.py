@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _custodian(args: argparse.Namespace) -> int:
-    from stagewise.core import custodian
+    from stagewise.core.custodian import package as custodian
 
     def progress(step: str, done: int, total: int) -> None:
         if getattr(args, "verbose", False):
@@ -83,7 +83,7 @@ def _custodian(args: argparse.Namespace) -> int:
 
 
 def _custodian_open(args: argparse.Namespace) -> int:
-    from stagewise.core import custodian
+    from stagewise.core.custodian import package as custodian
 
     header = custodian.package_header(args.file)
     if not args.passphrase_stdin:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from stagewise.commands._common import print_json
 
 if TYPE_CHECKING:
-    from stagewise.core.forms import Form, Library
-    from stagewise.core.scoring import Result
+    from stagewise.core.instruments import Form, Library
+    from stagewise.core.instruments.scoring import Result
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,15 +45,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--behaviour", metavar="TEXT", help="fill the behaviour placeholder in item wording")
     p.set_defaults(func=_fhir)
 
-    # ---- ``forms print ID --out FILE.pdf`` (blank paper form) belongs to the reports area, which provides
-    # ``add_forms_print_parser``; the forms CLI works without it.
-    try:
-        from stagewise.commands.reports import add_forms_print_parser
-    except ModuleNotFoundError as exc:  # the reports area not installed; any other failure is a bug
-        if exc.name != "stagewise.commands.reports":
-            raise
-    else:
-        add_forms_print_parser(sub)
+    # ---- ``forms print ID --out FILE.pdf`` (blank paper form) belongs to the reports area.
+    from stagewise.commands.reports import add_forms_print_parser
+
+    add_forms_print_parser(sub)
 
     p = subparsers.add_parser("score", help="score a JSON file of answers against an instrument")
     p.add_argument("form_id", metavar="FORM_ID")
@@ -69,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _library(args: argparse.Namespace) -> Library:
-    from stagewise.core.forms import load_library, practice_forms_dir
+    from stagewise.core.instruments import load_library, practice_forms_dir
     from stagewise.core.paths import AppPaths
 
     practice = practice_forms_dir(AppPaths.resolve(getattr(args, "data_dir", None)))
@@ -111,7 +106,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from stagewise.core.errors import FormError
-    from stagewise.core.forms import (
+    from stagewise.core.instruments import (
         FormFileError,
         instrument_files,
         load_form,
@@ -274,7 +269,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _fhir(args: argparse.Namespace) -> int:
-    from stagewise.core.fhir import questionnaire
+    from stagewise.core.instruments.fhir import questionnaire
 
     print_json(questionnaire(_library(args).get(args.form_id), args.behaviour))
     return 0
@@ -304,7 +299,7 @@ def read_answers(path: Path) -> dict[str, Any]:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from stagewise.core.scoring import ScoringOptions, score
+    from stagewise.core.instruments.scoring import ScoringOptions, score
 
     form = _library(args).get(args.form_id)
     answers = read_answers(args.answers)

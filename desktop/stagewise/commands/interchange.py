@@ -54,7 +54,7 @@ def _counts(sections: dict[str, int] | Any) -> str:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from stagewise.core import interchange
+    from stagewise.core.interchange import format as interchange
 
     doc = interchange.read_document(args.file)  # a file that is not JSON fails before any unlocking
     with opened(args) as practice:
@@ -67,7 +67,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from stagewise.core import interchange
+    from stagewise.core.interchange import format as interchange
 
     out: Path = args.out
     refuse_existing(out, force=args.force)
@@ -83,7 +83,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _export_fhir(args: argparse.Namespace) -> int:
-    from stagewise.core import fhir_bundle
+    from stagewise.core.interchange import fhir_bundle
 
     with opened(args) as practice:
         summary = fhir_bundle.write_fhir_bundle(

@@ -55,10 +55,10 @@ def run_search(args: argparse.Namespace) -> int:
     """Print the hits (JSON with ``--json``); exit 0 even when nothing matches."""
     from sqlalchemy import select
 
-    from stagewise.core import audit
+    from stagewise.core.audit import trail as audit
     from stagewise.core.errors import NotFoundError
     from stagewise.core.models import Client, User, iso_utc
-    from stagewise.core.note_search import search_notes
+    from stagewise.core.notes.search import search_notes
 
     if args.since and args.until and args.since > args.until:
         raise UserInputError("--from is after --to; nothing can match.")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from stagewise.commands._common import add_practice_arguments, add_secret_arguments, cli_actor, secrets_from
 
 if TYPE_CHECKING:
-    from stagewise.core.store import Practice
+    from stagewise.core.storage.store import Practice
 
 _STDIN_ONE = (
     "With --passphrase-stdin: one line, the practice passphrase (or the recovery key with --recovery-key)."
@@ -116,7 +116,7 @@ def _note(message: str) -> None:
 
 def _key(args: argparse.Namespace, path: Path, *, allow_keyring: bool = True) -> bytes:
     """The key for ``path``: keyring (unless told otherwise), else passphrase or recovery key."""
-    from stagewise.core import store
+    from stagewise.core.storage import store
 
     use_keyring = allow_keyring and not (args.no_keyring or args.recovery_key or args.passphrase_stdin)
     if use_keyring:
@@ -132,7 +132,7 @@ def _key(args: argparse.Namespace, path: Path, *, allow_keyring: bool = True) ->
 
 
 def _open(args: argparse.Namespace, *, allow_keyring: bool = True, migrate: bool = False) -> Practice:
-    from stagewise.core import store
+    from stagewise.core.storage import store
 
     key = _key(args, Path(args.path), allow_keyring=allow_keyring)
     return store.open_practice(Path(args.path), key, migrate=migrate)
@@ -151,8 +151,8 @@ def _practice_name(practice: Practice) -> str:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from stagewise.core import verify
     from stagewise.core.errors import IntegrityError
+    from stagewise.core.storage import verify
 
     with _open(args) as practice:
         report = verify.verify_practice(practice)
@@ -166,9 +166,9 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from stagewise.core import backup, backup_schedule
     from stagewise.core.errors import StagewiseError, UserInputError
     from stagewise.core.models import utcnow
+    from stagewise.core.storage import backup, backup_schedule
 
     dest: Path = args.dest
     folder_mode = dest.is_dir() or (not dest.exists() and dest.suffix != backup.BACKUP_SUFFIX)
@@ -199,7 +199,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from stagewise.core import backup, store
+    from stagewise.core.storage import backup, store
 
     key = _key(args, args.backup)
     result = backup.restore(args.backup, args.path, key, force=args.force, actor=cli_actor())
@@ -215,8 +215,8 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _drill(args: argparse.Namespace) -> int:
-    from stagewise.core import backup, store
     from stagewise.core.errors import IntegrityError
+    from stagewise.core.storage import backup, store
 
     with _open(args) as practice:
         key: bytes | None = None
@@ -236,8 +236,9 @@ def _drill(args: argparse.Namespace) -> int:
 
 
 def _change_passphrase(args: argparse.Namespace) -> int:
-    from stagewise.core import audit, store
+    from stagewise.core.audit import trail as audit
     from stagewise.core.errors import UserInputError
+    from stagewise.core.storage import store
 
     with _open(args, allow_keyring=False) as practice:
         secrets = secrets_from(args)
@@ -252,7 +253,7 @@ def _change_passphrase(args: argparse.Namespace) -> int:
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
-    from stagewise.core import store
+    from stagewise.core.storage import store
 
     args.no_keyring, args.recovery_key = True, False
     secrets = secrets_from(args)
@@ -267,7 +268,8 @@ def _rotate_key(args: argparse.Namespace) -> int:
 
 
 def _new_recovery_key(args: argparse.Namespace) -> int:
-    from stagewise.core import audit, store
+    from stagewise.core.audit import trail as audit
+    from stagewise.core.storage import store
 
     with _open(args, allow_keyring=False) as practice:
         recovery = store.new_recovery_key(practice.path, practice.key)

@@ -194,7 +194,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _forms_print(args: argparse.Namespace) -> int:
-    from stagewise.core.forms import load_library
+    from stagewise.core.instruments import load_library
     from stagewise.core.reports.blank_form import render_blank_form, write_blank_form
     from stagewise.core.reports.data import practice_name
     from stagewise.core.reports.layout import PageSizeName

@@ -88,7 +88,8 @@ def _new_secret(secrets: Secrets, what: str) -> str:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from stagewise.core import keys, store, users
+    from stagewise.core import users
+    from stagewise.core.storage import keys, store
 
     path: Path = args.path
     if path.exists() or keys.keyfile_path(path).exists():
@@ -181,7 +182,8 @@ def _users_list(args: argparse.Namespace) -> int:
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    from stagewise.core import store, users
+    from stagewise.core import users
+    from stagewise.core.storage import store
 
     users.check_username(args.username)
     key = unlock(args)

@@ -99,8 +99,8 @@ def _date(value: str | None, option: str) -> dt.date | None:
 def _stage(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from stagewise.core import stages
     from stagewise.core.models import Client, Focus, Stage, User
+    from stagewise.core.stages import records as stages
 
     effective = _date(args.effective, "--effective")
     with opened(args) as practice, practice.session_factory.begin() as s:
@@ -147,9 +147,13 @@ def _stage(args: argparse.Namespace) -> int:
 
 
 def _interventions(args: argparse.Namespace) -> int:
-    from stagewise.core.interventions import InterventionModel, load_interventions, practice_interventions_dir
     from stagewise.core.models import Stage
     from stagewise.core.paths import AppPaths
+    from stagewise.core.stages.interventions import (
+        InterventionModel,
+        load_interventions,
+        practice_interventions_dir,
+    )
 
     library = load_interventions([practice_interventions_dir(AppPaths.resolve(args.data_dir))])
     models = None if not args.model else [InterventionModel(m) for m in args.model]
@@ -175,8 +179,9 @@ def _interventions(args: argparse.Namespace) -> int:
 
 
 def _metrics(args: argparse.Namespace) -> int:
-    from stagewise.core import audit, metrics, stages
+    from stagewise.core.audit import trail as audit
     from stagewise.core.settings import load_settings
+    from stagewise.core.stages import metrics, records as stages
 
     start = _date(args.date_from, "--from")
     end = _date(args.date_to, "--to") or dt.date.today()
@@ -215,7 +220,7 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 def _print_table(m: Any) -> None:
     from stagewise.core.models import Stage
-    from stagewise.core.stage_labels import clinician_label
+    from stagewise.core.stages.labels import clinician_label
 
     period = (
         f"{'start' if m.period_start is None else m.period_start.isoformat()} – {m.period_end.isoformat()}"

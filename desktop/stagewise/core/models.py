@@ -363,7 +363,8 @@ class Note(Base):
 
 class NoteVersion(Base):
     """Draft history: a snapshot of a draft's fields when its content changed (at most one a minute while
-    typing; policy in ``stagewise.core.notes``), until it is signed.  Frozen with the note once signed."""
+    typing; policy in ``stagewise.core.notes.drafts``), until it is signed.  Frozen with the note once
+    signed."""
 
     __tablename__ = "note_version"
 

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stagewise.core import rawdb
 from stagewise.core.enums import Stage
 from stagewise.core.errors import UserInputError
+from stagewise.core.storage import rawdb
 from stagewise.core.text import clean_line
 
 if TYPE_CHECKING:  # loading settings needs no SQLAlchemy: the app reads them before the ORM is imported
     from sqlalchemy.orm import Session
 
-    from stagewise.core.backup_schedule import BackupSettings
+    from stagewise.core.storage.backup_schedule import BackupSettings
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ class PracticeSettings:
         return tuple(Path(d).expanduser() for d in self.backup_destinations)
 
     def backup_settings(self) -> BackupSettings:
-        """The schedule, retention and warning threshold for :mod:`stagewise.core.backup_schedule`."""
-        from stagewise.core.backup_schedule import BackupSchedule, BackupSettings, RetentionPolicy
+        """The schedule, retention and warning threshold for :mod:`stagewise.core.storage.backup_schedule`."""
+        from stagewise.core.storage.backup_schedule import BackupSchedule, BackupSettings, RetentionPolicy
 
         return BackupSettings(
             schedule=BackupSchedule(self.backup_schedule),
@@ -227,7 +227,7 @@ def load_settings(db: Session | Any) -> PracticeSettings:
     """The practice's settings; defaults for anything not set (or unusable).
 
     Args:
-        db: a session, or a plain DBAPI connection to the practice (:mod:`stagewise.core.rawdb`).
+        db: a session, or a plain DBAPI connection to the practice (:mod:`stagewise.core.storage.rawdb`).
     """
     conn = rawdb.dbapi_connection(db)
     marks = ", ".join("?" for _ in SETTING_KEYS)
@@ -261,7 +261,7 @@ def update_settings(session: Session, *, actor: str | None, **changes: Any) -> P
             parsed[key] = _VALIDATORS[key](value)
         except (ValueError, TypeError) as exc:
             raise UserInputError(f"The setting {key} {exc}.") from exc
-    from stagewise.core import audit
+    from stagewise.core.audit import trail as audit
     from stagewise.core.models import Setting
 
     current = load_settings(session)

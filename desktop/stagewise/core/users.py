@@ -32,7 +32,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stagewise.core import audit, keys
+from stagewise.core.audit import trail as audit
 from stagewise.core.errors import (
     AuthenticationError,
     ConflictError,
@@ -41,6 +41,7 @@ from stagewise.core.errors import (
     WeakPassphraseError,
 )
 from stagewise.core.models import Role, User, utcnow
+from stagewise.core.storage import keys
 from stagewise.core.text import clean_line
 
 log = logging.getLogger(__name__)

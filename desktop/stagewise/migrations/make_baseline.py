@@ -1,7 +1,7 @@
 """Developer tool: regenerate revision 0001 (the baseline) from the models, before the first release.
 
 Run ``python -m stagewise.migrations.make_baseline``.  After 0.1.0 ships, never again: later schema
-changes get their own revisions (``alembic revision --autogenerate`` through ``stagewise.core.migrate``),
+changes get their own revisions (``alembic revision --autogenerate`` through ``stagewise.core.storage.migrate``),
 and each new revision id is appended to ``stagewise.migrations.REVISIONS``.
 The baseline freezes a copy of ``core.ddl.ALL`` so later edits of ``ddl.py`` do not change it.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import create_engine
 
-from stagewise.core import ddl
-from stagewise.core.migrate import _config
+from stagewise.core.storage import ddl
+from stagewise.core.storage.migrate import _config
 
 VERSIONS = Path(__file__).resolve().parent / "versions"
 

@@ -171,12 +171,12 @@ class FirstScreenLoader:
         try:
             # The key first: Argon2 releases the GIL, so it runs beside Qt's start; the modules that read
             # the first screen are imported afterwards (imports hold the GIL and would delay both).
-            from stagewise.core import unlock
+            from stagewise.core.storage import unlock
 
             passphrase = self.passphrase
             unlocked = unlock.unlock_key(self.path, passphrase=passphrase, use_keyring=passphrase is None)
             phase("key unlocked")
-            from stagewise.core.first_screen import open_first_screen
+            from stagewise.core.clients.first_screen import open_first_screen
 
             self._result = open_first_screen(self.path, unlocked=unlocked)
             phase("first screen read")
@@ -270,13 +270,14 @@ def run_smoke_test(app: Any, path: Path, loader: FirstScreenLoader, paths: AppPa
 
 
 def _full_open(path: Path, key: bytes) -> Any:
-    from stagewise.core import store
+    from stagewise.core.storage import store
 
     return store.open_practice(path, key)
 
 
 def _name_and_total(practice: Any) -> tuple[str, int]:
-    from stagewise.core import clients, settings
+    from stagewise.core import settings
+    from stagewise.core.clients import records as clients
 
     with practice.session_factory() as s:
         return settings.load_settings(s).practice_name, clients.count_clients(s)
@@ -292,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if smoke:
         # Import the key code here, not in the thread: Qt's import holds the GIL for long stretches, and
         # the thread's first job (Argon2, which releases the GIL) should start at once.
-        from stagewise.core import unlock  # noqa: F401
+        from stagewise.core.storage import unlock  # noqa: F401
 
         loader = FirstScreenLoader(args.smoke_test, passphrase).start()
     phase("arguments")
@@ -344,8 +345,8 @@ def run_app(
     previous_crash: str,
     hook: ExceptHook,
 ) -> int:
-    from stagewise.core import keys, unlock
     from stagewise.core.errors import StagewiseError
+    from stagewise.core.storage import keys, unlock
     from stagewise.ui.chart_tabs import install_default_tabs
     from stagewise.ui.context import AppContext
     from stagewise.ui.main_window import MainWindow

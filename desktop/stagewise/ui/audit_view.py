@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import audit
+from stagewise.core.audit import trail as audit
 from stagewise.ui import labels
 from stagewise.ui.workers import OpRunner
 

@@ -5,13 +5,14 @@ controller in one:
 
 * :meth:`attach` after the practice opens (sign-in); :meth:`detach` when the app locks.
 * :meth:`on_unlocked` on every unlock: on the first unlock of the day (the practice's ``backup_schedule``,
-  see :func:`stagewise.core.backup_schedule.backup_due`) with a destination configured, a verified backup
+  see :func:`stagewise.core.storage.backup_schedule.backup_due`) with a destination configured, a verified
+  backup
   is written to every destination **off the UI thread** (:class:`stagewise.ui.workers.OpRunner`) while a
   busy bar shows; old backups are rotated by the practice's keep-daily/weekly/monthly settings.
 * The banner shows when no backup has succeeded for ``backup_warn_days`` days (or ever).
 * ``back_up_action`` runs the same backup on demand; ``drill_action`` restores the newest backup into a
-  temporary folder, verifies and compares it (:func:`stagewise.core.backup.drill`), then shows the
-  :class:`~stagewise.core.backup.DrillReport` and when the last successful drill ran.
+  temporary folder, verifies and compares it (:func:`stagewise.core.storage.backup.drill`), then shows the
+  :class:`~stagewise.core.storage.backup.DrillReport` and when the last successful drill ran.
 
 Every database call that may take long runs on the worker; the status itself is two indexed queries.
 """
@@ -54,7 +55,8 @@ class Status:
 
 
 def read_status(practice: Any, now: dt.datetime) -> Status:
-    from stagewise.core import backup_schedule, settings
+    from stagewise.core import settings
+    from stagewise.core.storage import backup_schedule
 
     with practice.session_factory() as s:
         prefs = settings.load_settings(s)
@@ -230,7 +232,7 @@ class BackupStatus(QWidget):
         Returns:
             Whether a backup was started.
         """
-        from stagewise.core import backup_schedule
+        from stagewise.core.storage import backup_schedule
 
         if self.practice is None:
             return False
@@ -265,7 +267,7 @@ class BackupStatus(QWidget):
         return True
 
     def _start_backup(self, *, actor: str | None) -> None:
-        from stagewise.core import backup_schedule
+        from stagewise.core.storage import backup_schedule
 
         assert self.status is not None
         practice, folders, policy = self.practice, self.status.destinations, self.status.settings
@@ -302,7 +304,7 @@ class BackupStatus(QWidget):
     # -- restore drill -----------------------------------------------------------------------------
 
     def newest_backup(self) -> Path | None:
-        from stagewise.core import backup_schedule
+        from stagewise.core.storage import backup_schedule
 
         if self.status is None:
             return None
@@ -313,7 +315,7 @@ class BackupStatus(QWidget):
 
     def run_drill(self, backup_path: Path | None = None) -> bool:
         """Restore-test ``backup_path`` (default: the newest backup in the folders) off the UI thread."""
-        from stagewise.core import backup
+        from stagewise.core.storage import backup
 
         if self.practice is None or self.running is not None:
             return False

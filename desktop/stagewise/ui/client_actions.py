@@ -122,7 +122,7 @@ class ClientActions(_Window):
         if self.client_dialog is not None and self.client_dialog.isVisible():
             self.client_dialog.activateWindow()
             return
-        from stagewise.core import clients
+        from stagewise.core.clients import records as clients
 
         info = self._run(
             self.tr("Edit client"), lambda s: clients.get_client(s, client_id, actor=None, record_view=False)
@@ -169,7 +169,7 @@ class ClientActions(_Window):
     def _change_status(self, client_id: int, *, discharge: bool) -> None:
         if not self.is_signed_in:
             return
-        from stagewise.core import clients
+        from stagewise.core.clients import records as clients
 
         row = next((r for r in self.client_list.model.rows if r.id == client_id), None)
         who = row.display_name if row is not None else self.tr("this client")

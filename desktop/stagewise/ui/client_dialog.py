@@ -293,7 +293,7 @@ class ClientDialog(QDialog):
             self.show_error(self.tr("Type what the focus is about, e.g. Alcohol."))
             self.focus_label_edit.setFocus()
             return False
-        from stagewise.core.clients import focus_key_problem
+        from stagewise.core.clients.records import focus_key_problem
 
         problem = focus_key_problem(key)
         if problem:
@@ -414,7 +414,7 @@ class ClientDialog(QDialog):
 
 def create_from_form(session: Any, form: ClientForm, *, user: Any) -> Any:
     """Create the client the dialog describes; a clinician becomes the client's clinician."""
-    from stagewise.core import clients
+    from stagewise.core.clients import records as clients
 
     return clients.create_client(
         session,
@@ -430,7 +430,7 @@ def create_from_form(session: Any, form: ClientForm, *, user: Any) -> Any:
 
 def apply_edit(session: Any, original: Any, form: ClientForm, *, actor: str) -> Any:
     """Apply an edit: changed fields, removed focuses, added focuses, relabelled focuses."""
-    from stagewise.core import clients
+    from stagewise.core.clients import records as clients
 
     labels_before = {f.id: f.label for f in original.focuses}
     clients.update_client(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from stagewise.core.paths import AppPaths
 
 if TYPE_CHECKING:
-    from stagewise.core.store import Practice
+    from stagewise.core.storage.store import Practice
     from stagewise.core.users import UserInfo
 
 

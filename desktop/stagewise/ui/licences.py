@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core.forms.model import LicenceStatus
+from stagewise.core.instruments.model import LicenceStatus
 from stagewise.core.paths import AppPaths
 
 STATUS_LABELS = {
@@ -58,7 +58,7 @@ class LicenceWindow(QWidget):
         self.setObjectName("licenceWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(self.tr("Questionnaire licences"))
-        from stagewise.core.forms import load_library, practice_forms_dir
+        from stagewise.core.instruments import load_library, practice_forms_dir
 
         self.forms = list(load_library((practice_forms_dir(paths),)).forms)
         intro = QLabel(

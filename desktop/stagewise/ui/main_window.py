@@ -251,7 +251,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         path = self.ctx.practice_path
 
         def work() -> Any:
-            from stagewise.core import unlock  # no SQLAlchemy: the window is still painting
+            from stagewise.core.storage import unlock  # no SQLAlchemy: the window is still painting
 
             return unlock.unlock_key(path)
 
@@ -286,8 +286,8 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         self._prewarmed = True
 
         def work() -> None:
-            import stagewise.core.clients
-            import stagewise.core.store
+            import stagewise.core.clients.records
+            import stagewise.core.storage.store
             import stagewise.core.users  # noqa: F401
 
         def failed(exc: BaseException) -> None:  # signing in will import them again and report it
@@ -308,7 +308,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         path = self.ctx.practice_path
 
         def work() -> Any:
-            from stagewise.core import store
+            from stagewise.core.storage import store
 
             if kind == "recovery":
                 return store.unlock_key(path, recovery_key=secret, use_keyring=False)
@@ -333,7 +333,8 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         path = self.ctx.practice_path
 
         def work() -> Any:
-            from stagewise.core import settings, store, users
+            from stagewise.core import settings, users
+            from stagewise.core.storage import store
 
             practice = store.open_practice(path, key)
             try:
@@ -447,7 +448,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         engine = practice.engine
 
         def work() -> list[str]:
-            from stagewise.core import store
+            from stagewise.core.storage import store
 
             return store.integrity_problems(engine)
 
@@ -496,7 +497,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         practice, user = self.ctx.practice, self.ctx.user
         if practice is not None and user is not None:
             try:
-                from stagewise.core import audit
+                from stagewise.core.audit import trail as audit
 
                 with practice.session_factory.begin() as s:
                     audit.record(s, user.username, reason, "user", user.id)
@@ -594,7 +595,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
             window.raise_()
             window.activateWindow()
             return window
-        from stagewise.core import clients
+        from stagewise.core.clients import records as clients
 
         actor = self.ctx.actor
         info = self._run(self.tr("Open chart"), lambda s: clients.get_client(s, client_id, actor=actor))
@@ -638,7 +639,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
 
 def _list_page(db: Any, q: ListQuery, limit: int, offset: int) -> list[Any]:
     """One page of the client list for ``q``, through a session or a plain connection."""
-    from stagewise.core.client_list import list_clients
+    from stagewise.core.clients.listing import list_clients
 
     return list_clients(
         db, query=q.query, status=q.status, sort=q.sort, descending=q.descending, limit=limit, offset=offset

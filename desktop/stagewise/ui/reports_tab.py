@@ -212,7 +212,7 @@ class ReportsTab(QWidget):
         practice = self.ctx.practice
         if practice is None:
             return
-        from stagewise.core import clients
+        from stagewise.core.clients import records as clients
 
         with practice.session_factory() as s:
             info = clients.get_client(s, self.client_id, actor=None, record_view=False)
@@ -408,7 +408,7 @@ class BlankFormWindow(_ToolWindow):
         super().__init__(self.tr("Print a blank form"), parent)
         self.setObjectName("blankFormWindow")
         self.ctx = ctx
-        from stagewise.core.forms import load_library, practice_forms_dir
+        from stagewise.core.instruments import load_library, practice_forms_dir
 
         self.library = load_library((practice_forms_dir(ctx.paths),))
         self.form_combo = QComboBox()

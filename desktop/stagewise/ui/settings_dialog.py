@@ -235,7 +235,7 @@ class SettingsWindow(QWidget):
         self.favourites.setMinimumHeight(150)
         self.favourites.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.favourites.setTextElideMode(Qt.TextElideMode.ElideRight)
-        from stagewise.core.forms import load_library, practice_forms_dir
+        from stagewise.core.instruments import load_library, practice_forms_dir
 
         for f in load_library((practice_forms_dir(self.ctx.paths),)).forms:
             item = QListWidgetItem(f"{f.short_title} — {f.title}")

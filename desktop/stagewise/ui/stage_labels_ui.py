@@ -1,6 +1,6 @@
 """Words for the stage screens: technical stage names (clinician views), bases, decisions, models, moves.
 
-Kept apart from ``labels.py`` (another screen's module); the core's :mod:`stagewise.core.stage_labels`
+Kept apart from ``labels.py`` (another screen's module); the core's :mod:`stagewise.core.stages.labels`
 holds the canonical technical names and the client-facing wording, and this module only translates.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from stagewise.core.enums import DecisionKind, Stage, StageBasis
-from stagewise.core.interventions import InterventionModel
-from stagewise.core.stage_labels import clinician_label
+from stagewise.core.stages.interventions import InterventionModel
+from stagewise.core.stages.labels import clinician_label
 
 
 def _tr(text: str) -> str:

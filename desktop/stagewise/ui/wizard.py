@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from stagewise.core import keys
 from stagewise.core.errors import StagewiseError
+from stagewise.core.storage import keys
 from stagewise.ui.workers import OpRunner
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,6 @@ def _feedback(label: QLabel, text: str, ok: bool | None) -> None:
     label.setProperty("state", "" if ok is None else ("ok" if ok else "bad"))
     label.style().unpolish(label)
     label.style().polish(label)
-
-
-def demo_available() -> bool:
-    """Whether this build can make a demo practice (``stagewise.core.demo``)."""
-    import importlib.util
-
-    return importlib.util.find_spec("stagewise.core.demo") is not None
 
 
 class PracticePage(QWizardPage):
@@ -499,7 +492,7 @@ class FirstRunWizard(QWizard):
         self.demo_path = demo_path
         self.is_demo = False
         self.practice_page = PracticePage(default_path)
-        if demo_path is not None and demo_available():
+        if demo_path is not None:
             self.practice_page.demo_box.show()
             self.practice_page.demo_button.clicked.connect(lambda: self.open_demo())
         self.passphrase_page = PassphrasePage(self.practice_page)
@@ -521,8 +514,9 @@ class FirstRunWizard(QWizard):
         password = self.account_page.pair.value
 
         def work() -> tuple[NewPractice, str]:
-            from stagewise.core import store, users
+            from stagewise.core import users
             from stagewise.core.enums import Role
+            from stagewise.core.storage import store
 
             created = store.create_practice(path, passphrase, name=name)
             try:
@@ -553,8 +547,9 @@ class FirstRunWizard(QWizard):
             return False
 
         def work() -> NewPractice:
-            from stagewise.core import settings, store, users
+            from stagewise.core import settings, users
             from stagewise.core.demo import DEMO_PASSPHRASE, generate_demo
+            from stagewise.core.storage import store
 
             if not path.exists():
                 generate_demo(path, size="small", passphrase=DEMO_PASSPHRASE)

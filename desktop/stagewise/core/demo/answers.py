@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 
-from stagewise.core.forms.model import Form
+from stagewise.core.instruments.model import Form
 
 Number = int | float
 

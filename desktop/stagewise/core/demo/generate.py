@@ -6,10 +6,11 @@ and written with ``executemany`` in large transactions on one connection (``sync
 loading: a demo file that a crash leaves half-built is simply deleted).  The FTS index is filled by the
 schema's own triggers as the notes go in.
 
-Correctness: results are whatever :func:`stagewise.core.scoring.score` returns for the generated answers;
-signed notes and addenda are hashed and chained with :mod:`stagewise.core.note_chain`'s own functions in
+Correctness: results are whatever :func:`stagewise.core.instruments.scoring.score` returns for the
+generated answers;
+signed notes and addenda are hashed and chained with :mod:`stagewise.core.notes.chain`'s own functions in
 signing order per client, so ``stagewise verify`` passes; audit events are written with
-:func:`stagewise.core.audit.record` (a few summary events, not one per row).
+:func:`stagewise.core.audit.trail.record` (a few summary events, not one per row).
 
 Determinism: the same ``seed`` and ``today`` give the same records (ids, names, answers, text, hashes);
 only the practice id, the key and the audit timestamps differ between runs.
@@ -25,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from stagewise.core import audit, store
+from stagewise.core.audit import trail as audit
 from stagewise.core.demo.plan import Builder, iso_ms
 from stagewise.core.demo.rows import (
     CLIENT_COLS,
@@ -45,6 +46,7 @@ from stagewise.core.demo.sizes import (
 )
 from stagewise.core.errors import UserInputError
 from stagewise.core.models import Setting
+from stagewise.core.storage import store
 
 log = logging.getLogger(__name__)
 

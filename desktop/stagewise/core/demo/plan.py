@@ -16,12 +16,16 @@ from typing import Any
 
 from stagewise.core.demo.sizes import DEMO_PASSWORD, DemoSize
 from stagewise.core.demo.words import NameMaker, Phrases
-from stagewise.core.forms.loader import load_library
-from stagewise.core.forms.model import Form
-from stagewise.core.interventions import InterventionEntry, load_interventions, shipped_interventions_dir
+from stagewise.core.instruments.loader import load_library
+from stagewise.core.instruments.model import Form
+from stagewise.core.instruments.scoring import ScoringOptions
 from stagewise.core.models import Stage
-from stagewise.core.note_templates import load_templates
-from stagewise.core.scoring import ScoringOptions
+from stagewise.core.notes.templates import load_templates
+from stagewise.core.stages.interventions import (
+    InterventionEntry,
+    load_interventions,
+    shipped_interventions_dir,
+)
 from stagewise.core.text import name_key
 from stagewise.core.users import HASHER
 

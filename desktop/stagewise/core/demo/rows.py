@@ -1,8 +1,9 @@
 """Turning a demo plan into rows, written with ``executemany`` in large batches.
 
-Administrations are scored with :func:`stagewise.core.scoring.score` (the stored result is the engine's);
+Administrations are scored with :func:`stagewise.core.instruments.scoring.score` (the stored result is the
+engine's);
 signed notes and addenda are hashed and chained per client in signing order with
-:mod:`stagewise.core.note_chain`'s own functions.
+:mod:`stagewise.core.notes.chain`'s own functions.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from stagewise.core.demo.plan import (
     walk,
 )
 from stagewise.core.demo.words import sentence_count
+from stagewise.core.instruments.scoring import score
 from stagewise.core.models import Stage
-from stagewise.core.note_chain import GENESIS, addendum_content, content_hash, note_content
-from stagewise.core.scoring import score
+from stagewise.core.notes.chain import GENESIS, addendum_content, content_hash, note_content
 
 # Writing
 

@@ -24,8 +24,8 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 from sqlalchemy.orm import Session
 
-from stagewise.core import audit
-from stagewise.core.forms.model import Form, Item, Scale
+from stagewise.core.audit import trail as audit
+from stagewise.core.instruments.model import Form, Item, Scale
 from stagewise.core.models import Setting
 from stagewise.core.reports.layout import (
     LIGHT_FILL,
@@ -231,7 +231,7 @@ def render_blank_form(
     """Print ``form`` as a blank paper questionnaire.
 
     Args:
-        form: the instrument (from ``stagewise.core.forms.load_library().get(id)``).
+        form: the instrument (from ``stagewise.core.instruments.load_library().get(id)``).
         out: file name or binary file object.
         behaviour: the client's focus wording ("my drinking") for the placeholder; None prints the
             instrument's generic wording.

@@ -27,7 +27,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 from sqlalchemy.orm import Session
 
-from stagewise.core import audit
+from stagewise.core.audit import trail as audit
 from stagewise.core.models import Stage, StageBasis
 from stagewise.core.reports import charts, specs
 from stagewise.core.reports.data import (

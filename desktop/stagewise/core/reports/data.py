@@ -34,8 +34,8 @@ from stagewise.core.models import (
     User,
     parse_utc,
 )
-from stagewise.core.note_templates import Template, TemplateLibrary, default_templates
-from stagewise.core.stage_labels import client_label
+from stagewise.core.notes.templates import Template, TemplateLibrary, default_templates
+from stagewise.core.stages.labels import client_label
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """The practice report for a period: the dashboard's figures with charts, optionally de-identified.
 
-The figures are the stage issue's metrics (``stagewise.core.metrics``; definitions in ``docs/metrics.md``)
+The figures are the stage issue's metrics (``stagewise.core.stages.metrics``; definitions in
+``docs/metrics.md``)
 taken as their JSON dict, so this module does not depend on how they are computed.  The caseload table
 lists each active client-focus pair with its current stage; de-identified, it shows sequence labels
 ("Client 001") instead of chart numbers, no names, and clinicians as "Clinician 1" … — for funders.
@@ -20,7 +21,7 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stagewise.core import audit
+from stagewise.core.audit import trail as audit
 from stagewise.core.models import Client, ClientStatus, Focus, Setting, Stage, StageRecord
 from stagewise.core.reports import charts
 from stagewise.core.reports.client_summary import fmt_date
@@ -88,13 +89,14 @@ def gather_practice_report(
         start: first day of the period (None: from the first record).
         end: last day (default: today).
         metrics: the metrics JSON if the caller already has it; else computed with
-            ``stagewise.core.metrics.compute_metrics`` over ``stagewise.core.stages.load_metric_records``.
+            ``stagewise.core.stages.metrics.compute_metrics`` over
+            ``stagewise.core.stages.records.load_metric_records``.
     """
     end = end or dt.date.today()
     stalled_days = _setting_int(session, "stalled_days", 90)
     if metrics is None:
-        from stagewise.core.metrics import compute_metrics
-        from stagewise.core.stages import load_metric_records
+        from stagewise.core.stages.metrics import compute_metrics
+        from stagewise.core.stages.records import load_metric_records
 
         metrics = compute_metrics(
             load_metric_records(session, until=end),

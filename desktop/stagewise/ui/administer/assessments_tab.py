@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import administrations, clients, risk
-from stagewise.core.administrations import AdministrationInfo
+from stagewise.core.administrations import lifecycle as administrations, risk
+from stagewise.core.administrations.lifecycle import AdministrationInfo
+from stagewise.core.administrations.risk import RiskAlertInfo
+from stagewise.core.clients import records as clients
 from stagewise.core.enums import AdministrationMode, AdministrationStatus
 from stagewise.core.errors import StagewiseError
-from stagewise.core.risk import RiskAlertInfo
 from stagewise.ui import admin_labels, labels
 from stagewise.ui.administer.clinician_form import ClinicianForm
 from stagewise.ui.administer.common import transaction, user_id

@@ -23,8 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import administrations
-from stagewise.core.administrations import AdministrationScreen, ItemView
+from stagewise.core.administrations import lifecycle as administrations
+from stagewise.core.administrations.lifecycle import (
+    AdministrationScreen,
+    ItemView,
+)
 from stagewise.core.errors import StagewiseError
 from stagewise.ui import admin_labels
 from stagewise.ui.administer.common import (

@@ -31,7 +31,7 @@ from stagewise.ui.context import AppContext
 from stagewise.ui.workers import OpRunner
 
 if TYPE_CHECKING:  # the registry (SQLAlchemy) loads when the list is first filled, not at start-up
-    from stagewise.core.registry import DueEntry
+    from stagewise.core.administrations.due import DueEntry
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class DueView(QWidget):
         day = today or dt.date.today()
         within = self.within_days
 
-        from stagewise.core import registry
+        from stagewise.core.administrations import due as registry
 
         def work() -> list[DueEntry]:
             with practice.session_factory() as s:

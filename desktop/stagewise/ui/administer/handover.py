@@ -25,8 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import administrations, risk, users
-from stagewise.core.administrations import AdministrationScreen, ItemView
+from stagewise.core import users
+from stagewise.core.administrations import lifecycle as administrations, risk
+from stagewise.core.administrations.lifecycle import (
+    AdministrationScreen,
+    ItemView,
+)
 from stagewise.core.errors import AuthenticationError, StagewiseError
 from stagewise.ui.administer.common import KeyBuffer, Number, transaction, value_text
 from stagewise.ui.administer.prompts import PasswordDialog

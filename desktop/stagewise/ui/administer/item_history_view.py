@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import administrations
-from stagewise.core.administrations import ItemHistory
+from stagewise.core.administrations import lifecycle as administrations
+from stagewise.core.administrations.lifecycle import ItemHistory
 from stagewise.ui import admin_labels
 from stagewise.ui.administer.common import transaction, value_text
 from stagewise.ui.administer.results_view import short_title

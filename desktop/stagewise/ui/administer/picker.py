@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import administrations, clients
-from stagewise.core.clients import FocusInfo
+from stagewise.core.administrations import lifecycle as administrations
+from stagewise.core.clients import records as clients
+from stagewise.core.clients.records import FocusInfo
 from stagewise.core.enums import AdministrationMode
-from stagewise.core.forms.loader import load_library
-from stagewise.core.forms.model import Form
+from stagewise.core.instruments.loader import load_library
+from stagewise.core.instruments.model import Form
 from stagewise.core.settings import load_settings
 from stagewise.ui.administer.common import transaction, user_id
 from stagewise.ui.context import AppContext

@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import administrations
-from stagewise.core.administrations import AdministrationInfo
-from stagewise.core.forms.loader import load_library
-from stagewise.core.forms.model import Form
-from stagewise.core.scoring import UNVERIFIED_MESSAGE, Result
-from stagewise.core.staging import StageComparison
+from stagewise.core.administrations import lifecycle as administrations
+from stagewise.core.administrations.lifecycle import AdministrationInfo
+from stagewise.core.instruments.loader import load_library
+from stagewise.core.instruments.model import Form
+from stagewise.core.instruments.scoring import UNVERIFIED_MESSAGE, Result
+from stagewise.core.instruments.staging import StageComparison
 from stagewise.ui import admin_labels, labels
 from stagewise.ui.administer.common import transaction
 from stagewise.ui.administer.sheet import SHEET

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
-from stagewise.core import risk
+from stagewise.core.administrations import risk
 from stagewise.core.errors import StagewiseError
 from stagewise.ui import admin_labels
 from stagewise.ui.administer.common import transaction, user_id

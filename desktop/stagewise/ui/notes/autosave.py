@@ -16,8 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from stagewise.core import notes
 from stagewise.core.errors import ConflictError, StagewiseError
+from stagewise.core.notes import drafts as notes
 from stagewise.ui.workers import OpRunner
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 from sqlalchemy.orm import Session
 
-from stagewise.core.note_search import snippet_spans
-from stagewise.core.note_templates import TemplateLibrary, default_templates, load_templates
+from stagewise.core.notes.search import snippet_spans
+from stagewise.core.notes.templates import TemplateLibrary, default_templates, load_templates
 from stagewise.ui.context import AppContext
 from stagewise.ui.style import ACCENT, MUTED, resource
 
@@ -95,7 +95,7 @@ def template_title(library: TemplateLibrary, template_id: str) -> str:
 def form_titles(ctx: AppContext) -> dict[str, str] | None:
     """Instrument id → title for session summaries (None: the summary uses the ids)."""
     try:
-        from stagewise.core.forms import load_library, practice_forms_dir
+        from stagewise.core.instruments import load_library, practice_forms_dir
 
         library = load_library((practice_forms_dir(ctx.paths),))
     except Exception as exc:
@@ -144,46 +144,3 @@ class ElidedLabel(QLabel):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._elide()
-
-
-class NoteWindows(dict[int, QWidget]):
-    """Note windows a practice-wide view (search, to-do) opens itself when it has no chart to open into.
-
-    Keyed by note id; a window removes itself when closed.  The owner is passed per call, never stored,
-    so the owner and this registry do not keep each other alive after Qt has deleted the owner.
-    """
-
-    def show_note(
-        self,
-        ctx: AppContext,
-        note_id: int,
-        owner: QWidget,
-        on_open: Callable[[QWidget], None] | None = None,
-    ) -> QWidget:
-        """Show (creating if needed) the window for ``note_id`` and bring it to the front.
-
-        ``on_open`` connects extra signals of a newly created window (e.g. refresh a list on changes).
-        """
-        from stagewise.ui.notes.editor import NoteWindow
-
-        window = self.get(note_id)
-        if window is None:
-            window = NoteWindow(ctx, note_id, parent=owner)
-            window.closed.connect(lambda nid: self.pop(nid, None))
-            if on_open is not None:
-                on_open(window)
-            self[note_id] = window
-        window.show()
-        window.raise_()
-        window.activateWindow()
-        return window
-
-    def save_all(self) -> None:
-        """Save every open draft now (before a lock closes the database)."""
-        for window in list(self.values()):
-            window.save_now()  # type: ignore[attr-defined]
-
-    def close_all(self) -> None:
-        for window in list(self.values()):
-            window.close()
-        self.clear()

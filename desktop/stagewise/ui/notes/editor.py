@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import notes
 from stagewise.core.enums import NoteStatus
 from stagewise.core.errors import StagewiseError
-from stagewise.core.note_templates import FieldKind, Template, TemplateField, TemplateLibrary
-from stagewise.core.notes import NoteFieldsError, NoteInfo
+from stagewise.core.notes import drafts as notes, summary as note_summary
+from stagewise.core.notes.drafts import NoteFieldsError, NoteInfo
+from stagewise.core.notes.templates import FieldKind, Template, TemplateField, TemplateLibrary
 from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
 from stagewise.ui.dialogs import Confirm
@@ -479,7 +479,7 @@ class NoteEditor(QWidget):
         field_id = self._last_multiline
         try:
             with transaction(self.ctx) as s:
-                info = notes.insert_session_summary(
+                info = note_summary.insert_session_summary(
                     s,
                     self.note_id,
                     on_date=on_date or dt.date.today(),

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import notes
 from stagewise.core.errors import StagewiseError
-from stagewise.core.note_templates import TemplateLibrary
-from stagewise.core.notes import NoteSummary
+from stagewise.core.notes import drafts as notes
+from stagewise.core.notes.drafts import NoteSummary
+from stagewise.core.notes.templates import TemplateLibrary
 from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
 from stagewise.ui.notes.common import SHEET, ElidedLabel, repolish, template_title, templates_for, transaction

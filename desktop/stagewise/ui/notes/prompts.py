@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core.notes import DraftVersion
+from stagewise.core.notes.drafts import DraftVersion
 from stagewise.ui import note_labels
 from stagewise.ui.notes.common import SHEET
 

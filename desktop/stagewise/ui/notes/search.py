@@ -27,20 +27,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import clients, notes, users
-from stagewise.core.note_search import query_words
-from stagewise.core.note_templates import TemplateLibrary
-from stagewise.core.notes import SearchHit
+from stagewise.core import users
+from stagewise.core.clients import records as clients
+from stagewise.core.notes import drafts as notes
+from stagewise.core.notes.drafts import SearchHit
+from stagewise.core.notes.search import query_words
+from stagewise.core.notes.templates import TemplateLibrary
 from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
 from stagewise.ui.notes.common import (
     SHEET,
-    NoteWindows,
     Opener,
     snippet_html,
     template_title,
     templates_for,
 )
+from stagewise.ui.notes.windows import NoteWindows
 from stagewise.ui.workers import OpRunner
 
 log = logging.getLogger(__name__)

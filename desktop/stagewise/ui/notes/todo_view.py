@@ -18,19 +18,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import notes
-from stagewise.core.note_templates import TemplateLibrary
-from stagewise.core.notes import NoteSummary, TodoList
+from stagewise.core.notes import drafts as notes
+from stagewise.core.notes.drafts import NoteSummary, TodoList
+from stagewise.core.notes.templates import TemplateLibrary
 from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
 from stagewise.ui.notes.common import (
     SHEET,
-    NoteWindows,
     Opener,
     template_title,
     templates_for,
     transaction,
 )
+from stagewise.ui.notes.windows import NoteWindows
 
 
 class TodoView(QWidget):

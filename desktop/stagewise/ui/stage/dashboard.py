@@ -1,9 +1,10 @@
 """The practice dashboard: where the practice's clients are, how long stages last, how the work is done.
 
-Every figure comes from :func:`stagewise.core.metrics.compute_metrics` (definitions in ``docs/metrics.md``),
+Every figure comes from :func:`stagewise.core.stages.metrics.compute_metrics` (definitions in
+``docs/metrics.md``),
 computed off the UI thread.  The figures describe the practice's work, not any client: moving back a
 stage is ordinary in recovery, so the recycling share is shown plainly, never as a failure.  "Export
-CSV…" writes :func:`~stagewise.core.metrics.metrics_csv` and records an ``export`` audit event.
+CSV…" writes :func:`~stagewise.core.stages.metrics.metrics_csv` and records an ``export`` audit event.
 
 ``DashboardWindow(ctx)`` is a top-level window; the main window opens it from a menu action.
 """
@@ -36,10 +37,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core import audit
+from stagewise.core.audit import trail as audit
 from stagewise.core.enums import Stage
 from stagewise.core.errors import StagewiseError, UserInputError
-from stagewise.core.metrics import PracticeMetrics, compute_metrics, metrics_csv
+from stagewise.core.stages.metrics import PracticeMetrics, compute_metrics, metrics_csv
 from stagewise.ui import stage_labels_ui as words, style
 from stagewise.ui.context import AppContext
 from stagewise.ui.stage.look import date_edit_sheet
@@ -352,7 +353,7 @@ class DashboardWindow(QWidget):
 
         def work() -> DashboardData:
             from stagewise.core.settings import load_settings
-            from stagewise.core.stages import load_metric_records
+            from stagewise.core.stages.records import load_metric_records
 
             with factory() as s:
                 settings = load_settings(s)

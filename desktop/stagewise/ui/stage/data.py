@@ -12,13 +12,19 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from stagewise.core import administrations, stages
-from stagewise.core.clients import FocusInfo
+from stagewise.core.administrations import lifecycle as administrations
+from stagewise.core.clients.records import FocusInfo
 from stagewise.core.enums import Stage
-from stagewise.core.interventions import InterventionLibrary, InterventionModel
 from stagewise.core.settings import load_settings
-from stagewise.core.stage_labels import client_label
-from stagewise.core.stages import DecisionInfo, FocusSuggestions, StageRecordInfo, Timeline
+from stagewise.core.stages import records as stages
+from stagewise.core.stages.interventions import InterventionLibrary, InterventionModel
+from stagewise.core.stages.labels import client_label
+from stagewise.core.stages.records import (
+    DecisionInfo,
+    FocusSuggestions,
+    StageRecordInfo,
+    Timeline,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from stagewise.core.enums import Stage
-from stagewise.core.stages import MAX_REASON
+from stagewise.core.stages.records import MAX_REASON
 from stagewise.ui import stage_labels_ui as words
 from stagewise.ui.stage.look import date_edit_sheet
 

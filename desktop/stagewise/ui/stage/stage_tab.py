@@ -29,17 +29,19 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from stagewise.core import administrations, clients, stages
-from stagewise.core.clients import FocusInfo
+from stagewise.core.administrations import lifecycle as administrations
+from stagewise.core.clients import records as clients
+from stagewise.core.clients.records import FocusInfo
 from stagewise.core.enums import DecisionKind, Stage
 from stagewise.core.errors import StagewiseError
-from stagewise.core.interventions import (
+from stagewise.core.stages import records as stages
+from stagewise.core.stages.interventions import (
     InterventionEntry,
     InterventionLibrary,
     InterventionModel,
     load_interventions,
 )
-from stagewise.core.stages import DecisionInfo, StageRecordInfo
+from stagewise.core.stages.records import DecisionInfo, StageRecordInfo
 from stagewise.ui import stage_labels_ui as words
 from stagewise.ui.context import AppContext
 from stagewise.ui.stage.data import FocusView, load_focus_view
@@ -51,7 +53,7 @@ log = logging.getLogger(__name__)
 
 
 def instrument_title(form_id: str) -> str:
-    from stagewise.core.forms.loader import load_library
+    from stagewise.core.instruments.loader import load_library
 
     try:
         return load_library().get(form_id).short_title

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from stagewise.core.enums import DecisionKind
-from stagewise.core.interventions import InterventionEntry, InterventionModel
-from stagewise.core.stages import MAX_REASON, MAX_TITLE, DecisionInfo, FocusSuggestions
+from stagewise.core.stages.interventions import InterventionEntry, InterventionModel
+from stagewise.core.stages.records import MAX_REASON, MAX_TITLE, DecisionInfo, FocusSuggestions
 from stagewise.ui import stage_labels_ui as words
 
 

@@ -34,7 +34,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from stagewise.core.enums import Stage
-from stagewise.core.stages import DecisionInfo, StageRecordInfo, Timeline, TimelinePoint
+from stagewise.core.stages.records import DecisionInfo, StageRecordInfo, Timeline, TimelinePoint
 from stagewise.ui import stage_labels_ui as words, style
 from stagewise.ui.stage.data import ScoreSeries
 

@@ -1,0 +1,1 @@
+"""Giving questionnaires: start, answer, complete; results, risk alerts, and who is due."""

@@ -1,0 +1,1 @@
+"""Clients and their focuses: the registry, field rules, the client list and the first screen."""

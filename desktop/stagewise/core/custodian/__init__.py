@@ -1,0 +1,1 @@
+"""The custodian package: everything a named colleague needs to take over the records."""

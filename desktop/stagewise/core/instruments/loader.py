@@ -1,0 +1,201 @@
+"""Read, validate and cache instrument files.
+
+Loading is two passes: pydantic checks each file's shape (:mod:`.schema`), then :mod:`.build` checks
+meaning and builds the frozen :class:`~stagewise.core.instruments.model.Form`.  Every problem is reported as
+``(field path, reason)`` against the file it came from; nothing half-loaded escapes.
+
+Shipped instruments live in ``shipped_dir("forms")/instruments``; a practice may add its own in
+``<data>/forms/instruments`` (:func:`practice_forms_dir`).  The same id may appear twice only with
+different versions (both are kept, so old administrations can be re-scored with the version that produced
+them); the same id and version twice is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydantic
+from pydantic_core import ErrorDetails
+
+from stagewise.core.errors import DataFileError, FormError, UserInputError
+from stagewise.core.instruments.build import build_form
+from stagewise.core.instruments.model import Form
+from stagewise.core.instruments.schema import FormModel
+from stagewise.core.paths import AppPaths, shipped_dir
+
+MAX_FILE_BYTES = 1_000_000
+
+
+class FormFileError(DataFileError):
+    """One instrument file is invalid (see :class:`~stagewise.core.errors.DataFileError`)."""
+
+
+class UnknownFormError(UserInputError):
+    """The asked-for instrument id (or version) is not in the library."""
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    """pydantic location → ``items[4].text`` (list positions counted from 1, as people count)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        elif part in {"str", "int", "float", "bool"} or part.startswith(("constrained-", "function-")):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "$"
+
+
+def _reason(error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "this field is required"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see forms/README.md)"
+    message = str(error["msg"])
+    return message[0].lower() + message[1:] if message else kind
+
+
+def parse_form(text: str, path: Path) -> Form:
+    """Validate ``text`` (the contents of ``path``) and build the Form.
+
+    Raises:
+        FormFileError: the text is not valid TOML or not a valid instrument; the message names the file,
+            the field path and the reason.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FormFileError(path, [("$", f"not valid TOML: {exc}")]) from None
+    try:
+        model = FormModel.model_validate(data)
+    except pydantic.ValidationError as exc:
+        seen: list[tuple[str, str]] = []
+        for err in exc.errors():
+            entry = (_loc(tuple(err["loc"])), _reason(err))
+            if entry not in seen:
+                seen.append(entry)
+        raise FormFileError(path, seen) from None
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    form, problems = build_form(model, source_text=text, sha256=sha, path=path)
+    if problems or form is None:
+        raise FormFileError(path, problems)
+    return form
+
+
+def load_form(path: Path) -> Form:
+    """Read and validate one instrument file.
+
+    Raises:
+        FormFileError: the file cannot be read, is not UTF-8 text, or is not a valid instrument.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FormFileError(path, [("$", f"cannot be read ({exc.strerror or exc})")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise FormFileError(path, [("$", f"is larger than {MAX_FILE_BYTES} bytes")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormFileError(path, [("$", f"is not UTF-8 text (byte {exc.start + 1})")]) from None
+    return parse_form(text, path)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """Every loaded instrument.  ``forms`` holds the newest version of each id, readiness measures first."""
+
+    all_versions: tuple[Form, ...]
+
+    @property
+    def forms(self) -> tuple[Form, ...]:
+        newest: dict[str, Form] = {}
+        for form in self.all_versions:
+            current = newest.get(form.id)
+            if current is None or _version_key(form.version) > _version_key(current.version):
+                newest[form.id] = form
+        return tuple(sorted(newest.values(), key=lambda f: (f.order, f.id)))
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.forms)
+
+    def get(self, form_id: str, version: str | None = None) -> Form:
+        """The instrument ``form_id`` (newest version unless ``version`` is given).
+
+        Raises:
+            UnknownFormError: no such instrument or version.
+        """
+        matches = [f for f in self.all_versions if f.id == form_id]
+        if not matches:
+            raise UnknownFormError(f"unknown instrument {form_id!r}; known: {', '.join(self.ids)}")
+        if version is None:
+            return max(matches, key=lambda f: _version_key(f.version))
+        for form in matches:
+            if form.version == version:
+                return form
+        versions = ", ".join(sorted((f.version for f in matches), key=_version_key))
+        raise UnknownFormError(f"instrument {form_id!r} has no version {version!r}; available: {versions}")
+
+
+def shipped_instruments_dir() -> Path:
+    """The folder of instrument files shipped with Stagewise."""
+    return shipped_dir("forms") / "instruments"
+
+
+def practice_forms_dir(paths: AppPaths) -> Path:
+    """Where a practice keeps instruments of its own (``<data>/forms/instruments``)."""
+    return paths.data / "forms" / "instruments"
+
+
+def instrument_files(folders: Iterable[Path]) -> list[Path]:
+    """Every ``*.toml`` file in ``folders`` (missing folders are skipped), sorted by name per folder."""
+    files: list[Path] = []
+    for folder in folders:
+        if Path(folder).is_dir():
+            files.extend(sorted(Path(folder).glob("*.toml")))
+    return files
+
+
+def load_library(extra_dirs: Sequence[Path] = ()) -> Library:
+    """Load the shipped instruments plus any in ``extra_dirs``; cached per process while files are unchanged.
+
+    Raises:
+        FormFileError: a file is invalid.
+        FormError: two files carry the same instrument id and version.
+    """
+    files = instrument_files([shipped_instruments_dir(), *extra_dirs])
+    stamp = []
+    for path in files:
+        stat = path.stat()
+        stamp.append((str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+    return _load_cached(tuple(stamp))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(stamp: tuple[tuple[str, int, int], ...]) -> Library:
+    forms: list[Form] = []
+    seen: dict[tuple[str, str], Path] = {}
+    for name, _mtime, _size in stamp:
+        form = load_form(Path(name))
+        key = (form.id, form.version)
+        if key in seen:
+            raise FormError(
+                f"{form.path.name}: instrument {form.id!r} version {form.version} is already defined in "
+                f"{seen[key]}; give the new file a different id or a higher version"
+            )
+        seen[key] = form.path
+        forms.append(form)
+    return Library(tuple(forms))

@@ -1,0 +1,1 @@
+"""Clinical notes: templates, drafts, signing and addenda, hash chains, search and summaries."""

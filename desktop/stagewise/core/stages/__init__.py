@@ -1,0 +1,1 @@
+"""Stage records, stage wording, the intervention library and the practice's stage metrics."""

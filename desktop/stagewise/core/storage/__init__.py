@@ -1,0 +1,1 @@
+"""The practice's storage: the encrypted file, its keys, schema and migrations, backups and verification."""

@@ -1,0 +1,494 @@
+"""Create and open the encrypted practice file (SQLCipher 4 through SQLAlchemy's ``pysqlcipher`` dialect).
+
+Opening a practice:
+
+1. refuses a missing file, a plain SQLite file or anything else that is not a practice file, with a
+   sentence that says so;
+2. keys the connection with the raw 256-bit key and proves the key by reading the schema;
+3. sets WAL, foreign keys, synchronous=FULL and a busy timeout on every connection;
+4. checks the practice id against the key file, refuses a file from a newer Stagewise, and applies any
+   pending Alembic migration after an automatic encrypted backup (restored if the migration fails).
+
+``cipher_integrity_check`` reads every page, so it is a separate call (:func:`integrity_problems`): the
+``stagewise verify`` runs it (with the audit and note chains: ``verify.verify_practice``); the app runs it
+off the UI thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+from sqlalchemy import URL, Engine, create_engine, event, text
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from stagewise.core.errors import (
+    DiskError,
+    KeyringUnavailableError,
+    NewerVersionError,
+    NotAPracticeFileError,
+    StorageError,
+    WrongKeyError,
+)
+from stagewise.core.models import MaintenanceLog, Setting
+from stagewise.core.storage import keys, rawdb
+from stagewise.core.storage.unlock import (  # re-exported: unlocking needs no SQLAlchemy (see unlock.py)
+    SQLITE_PLAIN_HEADER as SQLITE_PLAIN_HEADER,
+    KeyringResult as KeyringResult,
+    Unlocked as Unlocked,
+    is_wrong_key as _is_wrong_key,
+    key_opens as key_opens,
+    sniff as sniff,
+    try_keyring as try_keyring,
+    unlock_key as unlock_key,
+)
+
+log = logging.getLogger(__name__)
+
+PRACTICE_SUFFIX = ".stagewise"
+
+
+@dataclass(slots=True)
+class Practice:
+    """An open practice file.  Close it (or use it as a context manager) to release the key's connections."""
+
+    path: Path
+    practice_id: str
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    key: bytes = field(repr=False)
+
+    def close(self) -> None:
+        """Dispose every pooled connection (the key leaves SQLCipher's memory with them)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Practice:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def keyfile_path(self) -> Path:
+        return keys.keyfile_path(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedPractice:
+    practice: Practice
+    recovery_key: str
+    keyring_saved: bool
+
+
+# --------------------------------------------------------------------------------------------------------
+# Engine
+
+
+def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
+    """An engine whose every connection is keyed with ``key`` and has the practice pragmas set."""
+    url = URL.create("sqlite+pysqlcipher", password=keys.sqlcipher_key_literal(key), database=str(path))
+    engine = create_engine(
+        url,
+        module=sqlcipher3.dbapi2,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=4,
+        connect_args={"check_same_thread": False, "timeout": 10},
+        hide_parameters=True,  # SQL errors must never carry client data into logs or dialogs
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit for the pragmas (pysqlite starts transactions lazily; journal_mode needs none).
+        rawdb.apply_pragmas(dbapi_connection)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # pysqlite's implicit BEGIN is deferred and skipped for SELECTs; make SQLAlchemy's own BEGIN explicit
+        # so a write transaction holds its lock from the start (no SQLITE_BUSY upgrades mid-transaction).
+        conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "connect", insert=True)
+    def _before_key(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let the "begin" hook above control transactions
+        rawdb.quiet(dbapi_connection)
+
+    return engine
+
+
+def _session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Checks before opening
+
+
+def _prove_key(engine: Engine, path: Path) -> None:
+    try:
+        with _disk_errors(path), engine.connect() as conn:
+            conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
+    except DatabaseError as exc:
+        engine.dispose()
+        if not _is_wrong_key(exc):
+            raise StorageError(f"{path.name} cannot be read: {exc.orig}.") from exc
+        raise WrongKeyError(
+            f"The key does not open {path.name}: the passphrase or recovery key is wrong, "
+            "or the file is not this practice's file."
+        ) from exc
+    except BaseException:
+        engine.dispose()
+        raise
+
+
+def integrity_problems(engine: Engine) -> list[str]:
+    """Run ``PRAGMA cipher_integrity_check``, ``quick_check`` and ``foreign_key_check``; empty if sound.
+
+    ``cipher_integrity_check`` verifies every page's HMAC (SQLCipher ≥ 4.2); it reads the whole file, so
+    the app calls this off the UI thread.  A check that cannot even finish on a damaged file is reported
+    as a problem, never raised.
+    """
+    problems: list[str] = []
+    with engine.connect() as conn:
+        for pragma in ("cipher_integrity_check", "quick_check", "foreign_key_check"):
+            try:
+                rows = conn.exec_driver_sql(f"PRAGMA {pragma}").all()
+            except DatabaseError as exc:
+                problems.append(f"{pragma} could not finish: {exc.orig}")
+                continue
+            if pragma == "cipher_integrity_check":
+                problems += [str(r[0]) for r in rows]
+            elif pragma == "quick_check":
+                problems += [str(r[0]) for r in rows if r[0] != "ok"]
+            else:
+                problems += [f"foreign key violation in {r[0]} row {r[1]}" for r in rows]
+    return problems
+
+
+# --------------------------------------------------------------------------------------------------------
+# Create and open
+
+
+@contextlib.contextmanager
+def _disk_errors(path: Path) -> Iterator[None]:
+    """Turn full-disk and read-only failures into :class:`DiskError` with advice."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskError(
+                f"The disk holding {path.parent} is full; free some space and try again."
+            ) from exc
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise DiskError(f"Stagewise cannot write to {path.parent} (read-only or no permission).") from exc
+        if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+            raise DiskError(f"Stagewise cannot write {path.name} there: {exc.strerror}.") from exc
+        raise
+    except (OperationalError, sqlite3.OperationalError, sqlcipher3.dbapi2.OperationalError) as exc:
+        msg = str(exc).lower()
+        if "full" in msg:
+            raise DiskError(
+                f"The disk holding {path.parent} is full; free some space and try again."
+            ) from exc
+        if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
+            raise DiskError(f"Stagewise cannot write to {path.parent} (read-only or no permission).") from exc
+        raise
+
+
+def create_practice(
+    path: Path,
+    passphrase: str,
+    *,
+    name: str = "My practice",
+    save_to_keyring: bool = True,
+) -> CreatedPractice:
+    """Create a new, empty, encrypted practice file and its key file.
+
+    Args:
+        path: where the practice file goes (must not exist).
+        passphrase: the practice passphrase; checked for strength.
+        name: the practice's display name (printed on reports).
+        save_to_keyring: also keep the key in the OS keyring; failure is reported, not fatal.
+
+    Returns:
+        The open practice, the recovery key (to show once) and whether the keyring took the key.
+    """
+    path = Path(path)
+    kpath = keys.keyfile_path(path)
+    if path.exists() or kpath.exists():
+        raise StorageError(f"{path.name} already exists; choose another file name.")
+    keys.check_passphrase(passphrase, context=(name,))
+    practice_id = uuid.uuid4().hex
+    key = keys.new_database_key()
+    keyfile, recovery = keys.new_keyfile(practice_id, key, passphrase)
+    engine: Engine | None = None
+    with _disk_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            keyfile.write(kpath)
+            engine = make_engine(path, key)
+            from stagewise.core.audit import trail as audit
+            from stagewise.core.storage.migrate import upgrade_to_head
+
+            upgrade_to_head(engine)
+            with _session_factory(engine).begin() as s:
+                s.add(Setting(key="practice_id", value=practice_id))
+                s.add(Setting(key="practice_name", value=name))
+                audit.record(s, None, "create", "practice", practice_id)
+        except BaseException:
+            if engine is not None:
+                engine.dispose()
+            for leftover in (path, kpath, *_wal_files(path)):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            raise
+    saved = False
+    if save_to_keyring:
+        try:
+            keys.keyring_save(practice_id, key)
+            saved = True
+        except KeyringUnavailableError:
+            log.info("keyring unavailable at creation of practice %s", practice_id)
+    practice = Practice(path, practice_id, engine, _session_factory(engine), key)
+    log.info("created practice %s", practice_id)
+    return CreatedPractice(practice, recovery, saved)
+
+
+def _wal_files(path: Path) -> tuple[Path, Path]:
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def read_practice_id(path: Path) -> str:
+    """The practice id from the key file beside ``path``."""
+    return keys.KeyFile.read(keys.keyfile_path(path)).practice_id
+
+
+def open_practice(
+    path: Path,
+    key: bytes,
+    *,
+    migrate: bool = True,
+    check_integrity: bool = False,
+) -> Practice:
+    """Open an existing practice file with its database key.
+
+    Args:
+        path: the practice file.
+        key: the 32-byte database key (from the keyring, passphrase or recovery key: see :func:`unlock_key`).
+        migrate: apply pending schema migrations (after an automatic backup).
+        check_integrity: run the full page check now (slow on large files).
+
+    Raises:
+        NotAPracticeFileError, WrongKeyError, NewerVersionError, MigrationError, StorageError.
+    """
+    path = Path(path)
+    sniff(path)
+    keyfile = keys.KeyFile.read(keys.keyfile_path(path))
+    engine = make_engine(path, key)
+    _prove_key(engine, path)
+    from stagewise.core.storage import migrate as migrations
+
+    try:
+        state = migrations.state(engine)
+        if state.newer:
+            raise NewerVersionError(
+                f"{path.name} was written by a newer version of Stagewise; "
+                "install the latest Stagewise to open it. Nothing was changed."
+            )
+        if not state.has_schema:
+            raise NotAPracticeFileError(f"{path.name} is an encrypted database but not a Stagewise practice.")
+        try:
+            with _session_factory(engine)() as s:
+                stored_id = s.get(Setting, "practice_id")
+        except DatabaseError as exc:
+            raise NotAPracticeFileError(
+                f"{path.name} is an encrypted database but not a readable Stagewise practice."
+            ) from exc
+        if stored_id is None or stored_id.value != keyfile.practice_id:
+            raise NotAPracticeFileError(
+                f"{path.name} and its key file belong to different practices; keep each practice file "
+                "with its own .keys file."
+            )
+        if check_integrity:
+            problems = integrity_problems(engine)
+            if problems:
+                raise StorageError(
+                    f"{path.name} is damaged ({problems[0]}); restore the latest backup (stagewise restore)."
+                )
+        if state.pending and migrate:
+            engine = migrations.upgrade_with_backup(engine, path, key)
+    except BaseException:
+        engine.dispose()
+        raise
+    log.info("opened practice %s", keyfile.practice_id)
+    return Practice(path, keyfile.practice_id, engine, _session_factory(engine), key)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Unlocking: where the key comes from
+
+
+def remember_key(practice: Practice) -> str | None:
+    """Keep the practice key in this computer's keyring; returns the reason if the keyring refused."""
+    try:
+        keys.keyring_save(practice.practice_id, practice.key)
+    except KeyringUnavailableError as exc:
+        return str(exc)
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Key and passphrase changes (they change the key file, not the database: the caller records the audit
+# event, e.g. ``audit.record(s, user, "change_passphrase", "practice", practice_id)``)
+
+
+def change_passphrase(path: Path, key: bytes, new_passphrase: str, *, context: tuple[str, ...] = ()) -> None:
+    """Re-wrap the database key under a new passphrase.  The recovery key keeps working.
+
+    Args:
+        path: the practice file (its key file is rewritten atomically).
+        key: the database key, proved by the caller (from the current passphrase or the recovery key).
+        new_passphrase: checked for strength first.
+        context: names the passphrase must not be built around (practice name, user name).
+
+    Raises:
+        WeakPassphraseError: with the reason; nothing was changed.
+        WrongKeyError: ``key`` does not open the practice file.
+    """
+    path = Path(path)
+    keys.check_passphrase(new_passphrase, context=context)
+    if not key_opens(path, key):
+        raise WrongKeyError(f"That key does not open {path.name}; nothing was changed.")
+    kpath = keys.keyfile_path(path)
+    keyfile = keys.KeyFile.read(kpath)
+    keyfile.slots[keys.PASSPHRASE_SLOT] = keys.wrap_with_passphrase(keyfile.practice_id, key, new_passphrase)
+    keyfile.slots.pop(keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT, None)
+    with _disk_errors(kpath):
+        keyfile.write(kpath)
+    log.info("passphrase changed for practice %s", keyfile.practice_id)
+
+
+def new_recovery_key(path: Path, key: bytes) -> str:
+    """Replace the recovery key (the old one stops working); returns the new one to print once."""
+    path = Path(path)
+    if not key_opens(path, key):
+        raise WrongKeyError(f"That key does not open {path.name}; nothing was changed.")
+    kpath = keys.keyfile_path(path)
+    keyfile = keys.KeyFile.read(kpath)
+    recovery = keys.new_recovery_key()
+    keyfile.slots[keys.RECOVERY_SLOT] = keys.wrap_with_recovery_key(keyfile.practice_id, key, recovery)
+    keyfile.slots.pop(keys.NEXT_PREFIX + keys.RECOVERY_SLOT, None)
+    with _disk_errors(kpath):
+        keyfile.write(kpath)
+    log.info("recovery key replaced for practice %s", keyfile.practice_id)
+    return recovery
+
+
+def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None) -> tuple[Practice, str]:
+    """Replace the database key (``PRAGMA rekey``), verify by reopening, re-wrap, and renew the recovery key.
+
+    Crash safety: the new key is first added to the key file under ``next:`` slots, and a backup of the
+    file (with the old key file) is written beside it.  Whatever moment the process dies, the passphrase
+    opens the file afterwards (:func:`unlock_key` tries both keys).  The old recovery key cannot open the
+    rotated file: a new one is returned for printing.
+
+    Args:
+        practice: the open practice; it is closed and a reopened one is returned.
+        passphrase: the current passphrase (both slots must be rewritten).
+        actor: who asked, for the audit event.
+
+    Returns:
+        The reopened practice and the new recovery key.
+
+    Raises:
+        WrongKeyError: the passphrase is wrong (nothing changed).
+        StorageError: the rotation could not be verified (the file was put back as it was).
+    """
+    path = practice.path
+    kpath = practice.keyfile_path
+    keyfile = keys.KeyFile.read(kpath)
+    if practice.key not in keys.passphrase_candidates(keyfile, passphrase):
+        raise WrongKeyError("The practice passphrase is not correct.")
+    new_key = keys.new_database_key()
+    recovery = keys.new_recovery_key()
+    pid = keyfile.practice_id
+    backup_copy = path.with_name(path.name + ".pre-rekey")
+    from stagewise.core.storage.backup import put_back, write_backup
+
+    with _disk_errors(path):
+        write_backup(practice.engine, backup_copy, practice.key)
+        keyfile.slots[keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT] = keys.wrap_with_passphrase(
+            pid, new_key, passphrase, slot=keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT
+        )
+        keyfile.slots[keys.NEXT_PREFIX + keys.RECOVERY_SLOT] = keys.wrap_with_recovery_key(
+            pid, new_key, recovery, slot=keys.NEXT_PREFIX + keys.RECOVERY_SLOT
+        )
+        keyfile.write(kpath)
+    with practice.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    practice.close()
+    raw = sqlcipher3.dbapi2.connect(str(path), isolation_level=None)
+    try:
+        # Hex raw keys only: no secret text is ever pasted into SQL.
+        raw.execute(f'PRAGMA key = "{keys.sqlcipher_key_literal(practice.key)}"')
+        raw.execute("PRAGMA journal_mode = DELETE")  # rekey rewrites every page; do it outside WAL
+        raw.execute(f'PRAGMA rekey = "{keys.sqlcipher_key_literal(new_key)}"')
+        raw.execute("PRAGMA journal_mode = WAL")
+    finally:
+        raw.close()
+    try:
+        reopened = open_practice(path, new_key, migrate=False, check_integrity=True)
+    except Exception as exc:
+        put_back(backup_copy, path)
+        keyfile.slots.pop(keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT, None)
+        keyfile.slots.pop(keys.NEXT_PREFIX + keys.RECOVERY_SLOT, None)
+        keyfile.write(kpath)
+        raise StorageError(
+            "Key rotation could not be verified; the practice file was put back as it was."
+        ) from exc
+    # Re-wrap under the final slot names (the associated data names the slot), dropping the old key.
+    keyfile.slots = {
+        keys.PASSPHRASE_SLOT: keys.wrap_with_passphrase(pid, new_key, passphrase),
+        keys.RECOVERY_SLOT: keys.wrap_with_recovery_key(pid, new_key, recovery),
+    }
+    keyfile.write(kpath)
+    with contextlib.suppress(KeyringUnavailableError):
+        keys.keyring_save(pid, new_key)
+    from stagewise.core.audit import trail as audit
+
+    with reopened.session_factory.begin() as s:
+        audit.record(s, actor, "rekey", "practice", pid)
+    backup_copy.unlink(missing_ok=True)
+    keys.keyfile_path(backup_copy).unlink(missing_ok=True)
+    log.info("database key rotated for practice %s", pid)
+    return reopened, recovery
+
+
+def record_maintenance(
+    session: Session, kind: str, ok: bool, target: str | None, message: str | None
+) -> None:
+    """Note a backup, drill, migration or custodian package in the practice's maintenance log."""
+    session.add(MaintenanceLog(kind=kind, ok=ok, target=target, message=message))
+
+
+def file_size(path: Path) -> int:
+    """Bytes used by the practice file and its WAL."""
+    return sum(p.stat().st_size for p in (path, *_wal_files(path)) if p.exists())
+
+
+def remove_practice_files(path: Path) -> None:
+    """Delete a practice file with its WAL, shared-memory and key files (used by tests and drills)."""
+    for p in (path, *_wal_files(path), keys.keyfile_path(path)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(p)
