@@ -31,7 +31,7 @@ from stagewise.core.storage import unlock
 from stagewise.core.demo import DEMO_PASSWORD
 from stagewise.core.paths import AppPaths
 from stagewise.ui import style
-from stagewise.ui.chart_tabs import install_default_tabs
+from stagewise.ui.clients.chart_tabs import install_default_tabs
 from stagewise.ui.context import AppContext
 from stagewise.ui.main_window import MainWindow
 

@@ -112,7 +112,7 @@ def test_smoke_test_of_a_newer_file_falls_back_to_the_full_open_and_its_message(
 def test_startup_path_imports_no_sqlalchemy() -> None:
     """The main window and the first screen load before SQLAlchemy (start-up time, issue #8)."""
     code = (
-        "import sys; import stagewise.ui.app, stagewise.ui.main_window, stagewise.ui.chart_tabs,"
+        "import sys; import stagewise.ui.app, stagewise.ui.main_window, stagewise.ui.clients.chart_tabs,"
         " stagewise.core.clients.first_screen;"
         "heavy = sorted(m for m in ('sqlalchemy', 'alembic', 'pydantic', 'reportlab', 'pypdfium2')"
         " if m in sys.modules);"

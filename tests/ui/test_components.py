@@ -20,8 +20,8 @@ from stagewise.core.models import Client, ClientStatus, Role, Stage
 from stagewise.core.text import name_key
 from stagewise.ui import labels
 from stagewise.ui.app import ExceptHook
-from stagewise.ui.client_dialog import focus_key_for, parse_date
-from stagewise.ui.client_list import PAGE_SIZE, ClientListPanel, ListQuery
+from stagewise.ui.clients.client_dialog import focus_key_for, parse_date
+from stagewise.ui.clients.client_list import PAGE_SIZE, ClientListPanel, ListQuery
 from stagewise.ui.lock import LockManager
 from stagewise.ui.workers import OpRunner
 

@@ -14,14 +14,14 @@ from stagewise.core.models import Stage
 from stagewise.core.notes import drafts as notes
 from stagewise.core.paths import AppPaths
 from stagewise.core.storage import store
-from stagewise.ui.administer.assessments_tab import AssessmentsTab
-from stagewise.ui.chart_tabs import install_default_tabs
+from stagewise.ui.administrations.assessments_tab import AssessmentsTab
+from stagewise.ui.clients.chart_tabs import install_default_tabs
 from stagewise.ui.context import AppContext
 from stagewise.ui.main_window import MainWindow
 from stagewise.ui.notes.notes_tab import NotesTab
-from stagewise.ui.reports_tab import ReportsTab
-from stagewise.ui.stage.stage_tab import StageTab
-from stagewise.ui.wizard import FirstRunWizard
+from stagewise.ui.practice.wizard import FirstRunWizard
+from stagewise.ui.reports.reports_tab import ReportsTab
+from stagewise.ui.stages.stage_tab import StageTab
 from tests.ui.conftest import MakeWindow, PracticeFile, shoot, sign_in
 
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from stagewise.core.clients import records as clients
-from stagewise.ui.chart_window import ChartWindow
+from stagewise.ui.clients.chart_window import ChartWindow
 from stagewise.ui.dialogs import Confirm
 from stagewise.ui.main_window import MainWindow
 from tests.ui.conftest import CLINICIAN_PASSWORD, MakeWindow, PracticeFile, shoot, sign_in, type_into
@@ -420,7 +420,7 @@ def test_repeated_wrong_passwords_show_the_throttle_message(
 def test_audit_log_pages_older_events(
     qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from stagewise.ui import audit_view
+    from stagewise.ui.audit import audit_view
 
     monkeypatch.setattr(audit_view, "PAGE_SIZE", 4)
     window = signed_in_window(qtbot, make_window, practice_file)
@@ -464,7 +464,7 @@ def test_chart_tab_factories_fill_tabs_and_hear_about_locking(
 def test_default_tabs_mount_the_assessments_screen(
     qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile
 ) -> None:
-    from stagewise.ui.chart_tabs import install_default_tabs
+    from stagewise.ui.clients.chart_tabs import install_default_tabs
 
     window = signed_in_window(qtbot, make_window, practice_file)
     install_default_tabs(window)

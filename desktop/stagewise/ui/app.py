@@ -347,7 +347,7 @@ def run_app(
 ) -> int:
     from stagewise.core.errors import StagewiseError
     from stagewise.core.storage import keys, unlock
-    from stagewise.ui.chart_tabs import install_default_tabs
+    from stagewise.ui.clients.chart_tabs import install_default_tabs
     from stagewise.ui.context import AppContext
     from stagewise.ui.main_window import MainWindow
 
@@ -387,7 +387,7 @@ def run_app(
 
         QTimer.singleShot(0, painted)
     else:
-        from stagewise.ui.wizard import FirstRunWizard
+        from stagewise.ui.practice.wizard import FirstRunWizard
 
         wizard = FirstRunWizard(practice_path, demo_path=paths.demo_practice)
         keep.append(wizard)

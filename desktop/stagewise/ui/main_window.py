@@ -7,8 +7,9 @@ close the database.
 This module holds the window itself: its actions and menus, unlocking and signing in, locking, the client
 list and due list, and chart windows.  Two mixins hold the rest:
 
-* :mod:`stagewise.ui.client_actions` — new, edit, discharge and reactivate a client;
-* :mod:`stagewise.ui.practice_windows` — the audit log, dashboard, note search, settings, users… windows.
+* :mod:`stagewise.ui.clients.client_actions` — new, edit, discharge and reactivate a client;
+* :mod:`stagewise.ui.practice.practice_windows` — the audit log, dashboard, note search, settings, users…
+  windows.
 
 Start-up time (issue #8): importing this module (and the mixins) must not import SQLAlchemy, pydantic,
 reportlab, pypdfium2 or alembic, nor the chart, dialog, audit, dashboard, report or notes windows; they
@@ -34,22 +35,22 @@ from shiboken6 import Shiboken
 
 from stagewise.core.errors import AuthenticationError, StagewiseError, WrongKeyError
 from stagewise.ui import labels
-from stagewise.ui.administer.due_view import DueView
-from stagewise.ui.backup_status import BackupStatus
-from stagewise.ui.client_actions import ClientActions
-from stagewise.ui.client_list import ListQuery
+from stagewise.ui.administrations.due_view import DueView
+from stagewise.ui.clients.client_actions import ClientActions
+from stagewise.ui.clients.client_list import ListQuery
 from stagewise.ui.context import AppContext
 from stagewise.ui.dialogs import Messages
 from stagewise.ui.lock import LockManager
-from stagewise.ui.practice_windows import PracticeWindows
+from stagewise.ui.practice.backup_status import BackupStatus
+from stagewise.ui.practice.practice_windows import PracticeWindows
 from stagewise.ui.signin import SignInScreen
 from stagewise.ui.workers import OpRunner
 from stagewise.ui.workspace import Workspace
 
 if TYPE_CHECKING:  # loaded on first use: the main window must show before SQLAlchemy is imported
-    from stagewise.ui.audit_view import AuditWindow
-    from stagewise.ui.chart_window import ChartWindow
-    from stagewise.ui.client_dialog import ClientDialog
+    from stagewise.ui.audit.audit_view import AuditWindow
+    from stagewise.ui.clients.chart_window import ChartWindow
+    from stagewise.ui.clients.client_dialog import ClientDialog
 
 log = logging.getLogger(__name__)
 
@@ -549,7 +550,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         self.tool_windows.clear()
         self.due_view.clear()
         self.workspace.show_clients()
-        from stagewise.ui.pdf_preview import clear_private_copies
+        from stagewise.ui.reports.pdf_preview import clear_private_copies
 
         clear_private_copies(self.ctx.paths)
         self.messages.close_all()
@@ -601,7 +602,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         info = self._run(self.tr("Open chart"), lambda s: clients.get_client(s, client_id, actor=actor))
         if info is None:
             return None
-        from stagewise.ui.chart_window import ChartWindow
+        from stagewise.ui.clients.chart_window import ChartWindow
 
         window = ChartWindow(info, practice_name=self.ctx.practice_name, parent=self)
         for factory in self.chart_tab_factories:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.ui.client_list import ClientListPanel
+from stagewise.ui.clients.client_list import ClientListPanel
 
 
 class Workspace(QWidget):

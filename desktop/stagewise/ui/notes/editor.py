@@ -34,9 +34,9 @@ from stagewise.core.errors import StagewiseError
 from stagewise.core.notes import drafts as notes, summary as note_summary
 from stagewise.core.notes.drafts import NoteFieldsError, NoteInfo
 from stagewise.core.notes.templates import FieldKind, Template, TemplateField, TemplateLibrary
-from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
 from stagewise.ui.dialogs import Confirm
+from stagewise.ui.notes import labels as note_labels
 from stagewise.ui.notes.autosave import DraftSaver
 from stagewise.ui.notes.common import SHEET, form_titles, repolish, template_title, templates_for, transaction
 from stagewise.ui.notes.note_view import NoteView

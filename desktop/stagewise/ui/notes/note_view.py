@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 from stagewise.core.enums import NoteStatus
 from stagewise.core.notes.drafts import AddendumInfo, NoteInfo
 from stagewise.core.notes.templates import Template
-from stagewise.ui import note_labels
+from stagewise.ui.notes import labels as note_labels
 from stagewise.ui.notes.common import SHEET
 
 

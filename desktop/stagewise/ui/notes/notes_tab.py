@@ -27,8 +27,8 @@ from stagewise.core.errors import StagewiseError
 from stagewise.core.notes import drafts as notes
 from stagewise.core.notes.drafts import NoteSummary
 from stagewise.core.notes.templates import TemplateLibrary
-from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
+from stagewise.ui.notes import labels as note_labels
 from stagewise.ui.notes.common import SHEET, ElidedLabel, repolish, template_title, templates_for, transaction
 from stagewise.ui.notes.editor import AUTOSAVE_MS, NoteEditor
 from stagewise.ui.notes.search import SearchPanel

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from stagewise.core.notes.drafts import DraftVersion
-from stagewise.ui import note_labels
+from stagewise.ui.notes import labels as note_labels
 from stagewise.ui.notes.common import SHEET
 
 

@@ -33,8 +33,8 @@ from stagewise.core.notes import drafts as notes
 from stagewise.core.notes.drafts import SearchHit
 from stagewise.core.notes.search import query_words
 from stagewise.core.notes.templates import TemplateLibrary
-from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
+from stagewise.ui.notes import labels as note_labels
 from stagewise.ui.notes.common import (
     SHEET,
     Opener,

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 from stagewise.core.notes import drafts as notes
 from stagewise.core.notes.drafts import NoteSummary, TodoList
 from stagewise.core.notes.templates import TemplateLibrary
-from stagewise.ui import note_labels
 from stagewise.ui.context import AppContext
+from stagewise.ui.notes import labels as note_labels
 from stagewise.ui.notes.common import (
     SHEET,
     Opener,

@@ -1,0 +1,1 @@
+"""Client screens: the client list, the client dialog, chart windows and their tabs."""

@@ -1,0 +1,1 @@
+"""The instrument licence catalogue."""

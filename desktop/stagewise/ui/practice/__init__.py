@@ -1,0 +1,1 @@
+"""Practice-wide screens: the first-run wizard, settings, users, backup status."""

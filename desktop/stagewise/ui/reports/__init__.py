@@ -1,0 +1,1 @@
+"""Reports in the app: the reports tab and the PDF preview."""

@@ -1,0 +1,684 @@
+"""The stage timeline of one focus, drawn with QPainter (no QtCharts).
+
+Top panel: the clinician's stage over time as steps, stages on the y axis in TTM order (precontemplation
+at the bottom).  Moving back a stage is ordinary: it is drawn as a neutral curved arrow ("moved back
+(recycling)"), never in a warning colour.  A stage that differs from the instrument's proposal is a small
+diamond; "not staged for now" spans are hatched; intervention decisions are small triangles under the
+steps, numbered as in the decisions list.  Bottom panel: one instrument's scores with their own axis.
+
+Nothing relies on colour alone: every kind of mark has its own shape, and the legend says what it is.
+The widget keeps what it draws as plain data (``steps``, ``recycling_markers``, ``override_markers``,
+``paused_spans``, ``decision_markers``, ``score_lines``) so tests can check it without looking at pixels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QHelpEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from stagewise.core.enums import Stage
+from stagewise.core.stages.records import DecisionInfo, StageRecordInfo, Timeline, TimelinePoint
+from stagewise.ui import style
+from stagewise.ui.stages import words
+from stagewise.ui.stages.data import ScoreSeries
+
+STEP = QColor(style.ACCENT)
+RECYCLE = QColor("#5d6d7e")  # neutral slate: a move back is ordinary, not an alarm
+GRID = QColor("#e6e9ec")
+AXIS = QColor("#9aa3ab")
+PAUSE = QColor("#8a939c")
+DECISION = QColor("#4a5560")
+# Okabe & Ito (2008) colour-blind-safe palette; every line also has its own marker shape and dash.
+SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
+SERIES_SHAPES = ("circle", "square", "triangle", "diamond", "cross")
+SERIES_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    start: dt.date
+    end: dt.date
+    stage: Stage
+
+
+@dataclass(frozen=True, slots=True)
+class RecyclingMarker:
+    day: dt.date
+    before: Stage
+    after: Stage
+    record_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideMarker:
+    day: dt.date
+    stage: Stage
+    proposed: Stage
+    record_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PausedSpan:
+    start: dt.date
+    end: dt.date
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionMarker:
+    number: int  # 1-based, as in the decisions list
+    day: dt.date
+    decision: DecisionInfo
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDot:
+    day: dt.date
+    stage: Stage
+    superseded: bool
+    text: str
+
+
+def _days(day: dt.date) -> int:
+    return day.toordinal()
+
+
+class TimelineChart(QWidget):
+    """Stage steps over time for one focus, with recycling, overrides, pauses, decisions and scores."""
+
+    MARGIN_RIGHT = 28
+    LEGEND_ROW = 22
+    STRIP = 24  # the strip under the precontemplation row where decisions sit
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("timelineChart")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumHeight(300)
+        self.setMouseTracking(True)
+        self.timeline: Timeline | None = None
+        self.steps: list[Step] = []
+        self.dots: list[RecordDot] = []
+        self.recycling_markers: list[RecyclingMarker] = []
+        self.override_markers: list[OverrideMarker] = []
+        self.paused_spans: list[PausedSpan] = []
+        self.decision_markers: list[DecisionMarker] = []
+        self.all_scores: tuple[ScoreSeries, ...] = ()
+        self.score_lines: list[ScoreSeries] = []
+        self.instrument: str | None = None
+        self.first: dt.date | None = None
+        self.last: dt.date | None = None
+        self._hits: list[tuple[QRectF, str]] = []
+        self._left = 140.0
+        self._legend_h = 26.0
+        self.setAccessibleName(self.tr("Stage timeline"))
+
+    def sizeHint(self) -> QSize:
+        return QSize(720, 420)
+
+    # -- data ---------------------------------------------------------------------------------------
+
+    def set_data(
+        self,
+        timeline: Timeline | None,
+        decisions: Sequence[DecisionInfo] = (),
+        scores: Sequence[ScoreSeries] = (),
+        *,
+        instrument: str | None = None,
+    ) -> None:
+        """Show a focus's timeline, its decisions and (for ``instrument``) its score lines."""
+        self.timeline = timeline
+        self.steps, self.dots, self.paused_spans = [], [], []
+        self.recycling_markers, self.override_markers, self.decision_markers = [], [], []
+        records: dict[int, StageRecordInfo] = {}
+        if timeline is not None:
+            records = {p.record.id: p.record for p in timeline.points}
+            for seg in timeline.segments:
+                if seg.stage is None:
+                    reason = records[seg.record_ids[0]].reason if seg.record_ids else None
+                    self.paused_spans.append(PausedSpan(seg.start, seg.end, reason))
+                else:
+                    self.steps.append(Step(seg.start, seg.end, seg.stage))
+            previous: Stage | None = None
+            for p in timeline.points:
+                rec = p.record
+                if rec.stage is not None:
+                    self.dots.append(RecordDot(rec.effective, rec.stage, p.superseded, self._record_text(p)))
+                if p.is_recycling and not p.superseded and rec.stage is not None:
+                    before = previous if previous is not None else rec.stage
+                    self.recycling_markers.append(RecyclingMarker(rec.effective, before, rec.stage, rec.id))
+                if rec.is_override and rec.stage is not None and rec.proposed is not None:
+                    self.override_markers.append(
+                        OverrideMarker(rec.effective, rec.stage, rec.proposed, rec.id)
+                    )
+                if rec.stage is not None and not p.superseded:
+                    previous = rec.stage
+        self.decision_markers = [
+            DecisionMarker(n, d.decided_at.astimezone().date(), d) for n, d in enumerate(decisions, start=1)
+        ]
+        self.all_scores = tuple(scores)
+        self.set_instrument(instrument, update=False)
+        self._update_range()
+        self.update()
+
+    def set_instrument(self, form_id: str | None, *, update: bool = True) -> None:
+        """Which instrument's scores the lower panel shows (None: the first one available)."""
+        available = [s.form_id for s in self.all_scores]
+        if form_id not in available:
+            form_id = available[0] if available else None
+        self.instrument = form_id
+        self.score_lines = [s for s in self.all_scores if s.form_id == form_id]
+        if update:
+            self._update_range()
+            self.update()
+
+    def _update_range(self) -> None:
+        days: list[dt.date] = []
+        if self.timeline is not None:
+            days += [p.effective for p in self.timeline.points]
+            if self.timeline.points:
+                days.append(self.timeline.until)
+        days += [m.day for m in self.decision_markers]
+        days += [p.day for s in self.score_lines for p in s.points]
+        if not days:
+            self.first = self.last = None
+            return
+        first, last = min(days), max(days)
+        span = max(14, (last - first).days)
+        pad = max(2, round(span * 0.03))
+        self.first, self.last = first - dt.timedelta(days=pad), last + dt.timedelta(days=pad)
+
+    @staticmethod
+    def _record_text(point: TimelinePoint) -> str:
+        rec = point.record
+        lines = [f"{rec.effective.isoformat()}: {words.stage(rec.stage)}"]
+        if rec.proposed is not None:
+            lines.append(words.legend("proposed") + ": " + words.stage(rec.proposed))
+        if rec.direction in ("forward", "backward"):
+            lines.append(words.direction(rec.direction))
+        if point.superseded:
+            lines.append(words.legend("corrected the same day"))
+        if rec.by_username:
+            lines.append(words.legend("by") + " " + rec.by_username)
+        return "\n".join(lines)
+
+    # -- geometry -----------------------------------------------------------------------------------
+
+    def _panels(self) -> tuple[QRectF, QRectF | None]:
+        w, h = float(self.width()), float(self.height())
+        left, right = self._left, w - self.MARGIN_RIGHT
+        top = self._legend_h + 16.0
+        bottom_axis = 26.0
+        if self.score_lines:
+            usable = h - top - bottom_axis - 30.0
+            stage_h = usable * 0.62
+            stage = QRectF(left, top, right - left, stage_h)
+            score_top = stage.bottom() + 40.0
+            score = QRectF(left, score_top, right - left, h - bottom_axis - score_top)
+            return stage, score
+        return QRectF(left, top, right - left, h - top - bottom_axis - 22.0), None
+
+    def _x(self, day: dt.date, rect: QRectF) -> float:
+        assert self.first is not None
+        assert self.last is not None
+        span = max(1, _days(self.last) - _days(self.first))
+        return rect.left() + (_days(day) - _days(self.first)) / span * rect.width()
+
+    def _row_h(self, rect: QRectF) -> float:
+        return (rect.height() - self.STRIP) / len(Stage)
+
+    def _y(self, stage: Stage, rect: QRectF) -> float:
+        row = self._row_h(rect)
+        return rect.bottom() - self.STRIP - (stage.order + 0.5) * row
+
+    # -- painting -----------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor(style.BASE))
+        self._hits = []
+        nothing = self.timeline is None or not self.timeline.points
+        if self.first is None or self.last is None or (nothing and not self.score_lines):
+            p.setPen(QColor(style.MUTED))
+            p.drawText(
+                self.rect().adjusted(20, 20, -20, -20),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.tr("No stage recorded for this focus yet. Record one with “Record stage…” (Ctrl+R)."),
+            )
+            p.end()
+            return
+        font = self._small_font(p, 0)
+        self._left = 22.0 + max(p.fontMetrics().horizontalAdvance(words.stage(s)) for s in Stage)
+        self._legend_h = self._draw_legend(p, draw=False)
+        stage_rect, score_rect = self._panels()
+        del font
+        self._draw_legend(p)
+        self._draw_stage_axes(p, stage_rect)
+        self._draw_pauses(p, stage_rect)
+        if nothing:
+            p.setPen(QColor(style.MUTED))
+            p.drawText(
+                stage_rect, Qt.AlignmentFlag.AlignCenter, self.tr("No stage recorded for this focus yet.")
+            )
+        self._draw_steps(p, stage_rect)
+        self._draw_decisions(p, stage_rect)
+        if score_rect is not None:
+            self._draw_scores(p, score_rect)
+        self._draw_dates(p, score_rect or stage_rect, stage_rect)
+        p.end()
+
+    def _small_font(self, p: QPainter, delta: float = -1.0, bold: bool = False) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() + delta))
+        font.setBold(bold)
+        p.setFont(font)
+        return font
+
+    def _draw_legend(self, p: QPainter, *, draw: bool = True) -> float:
+        """Draw the legend (wrapping onto more rows when narrow); returns its height."""
+        self._small_font(p)
+        items: list[tuple[str, str]] = [
+            ("step", words.legend("clinician's stage")),
+            ("override", words.legend(words.OVERRIDE_LEGEND)),
+            ("recycling", words.legend(words.RECYCLING_LEGEND)),
+            ("pause", words.legend(words.PAUSED_LEGEND)),
+            ("decision", words.legend(words.DECISION_LEGEND)),
+        ]
+        metrics = p.fontMetrics()
+        start, right = 12.0, float(self.width() - self.MARGIN_RIGHT)
+        x, mid = start, 8.0 + self.LEGEND_ROW / 2
+        for kind, text in items:
+            width = 24 + metrics.horizontalAdvance(text)
+            if x > start and x + width > right:
+                x, mid = start, mid + self.LEGEND_ROW
+            if draw:
+                if kind == "step":
+                    p.setPen(QPen(STEP, 3))
+                    p.drawLine(QPointF(x, mid), QPointF(x + 18, mid))
+                elif kind == "override":
+                    self._diamond(p, QPointF(x + 9, mid), 5.5)
+                elif kind == "recycling":
+                    self._curved_arrow(p, QPointF(x + 12, mid - 7), QPointF(x + 12, mid + 7), bulge=8)
+                elif kind == "pause":
+                    self._hatch(p, QRectF(x, mid - 7, 18, 14))
+                else:
+                    self._triangle(p, QPointF(x + 9, mid), 6)
+                p.setPen(QColor(style.TEXT))
+                p.drawText(QPointF(x + 24, mid + metrics.ascent() / 2 - 1), text)
+            x += width + 18
+        return mid + self.LEGEND_ROW / 2 - 8.0
+
+    def _draw_stage_axes(self, p: QPainter, rect: QRectF) -> None:
+        self._small_font(p, 0)
+        metrics = p.fontMetrics()
+        row = self._row_h(rect)
+        for stage in Stage:
+            y = self._y(stage, rect)
+            p.setPen(QPen(GRID, 1))
+            p.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            p.setPen(QColor(style.TEXT))
+            label = words.stage(stage)
+            p.drawText(
+                QRectF(4, y - row / 2, rect.left() - 14, row),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(rect.left() - 16)),
+            )
+        del metrics
+        p.setPen(QPen(AXIS, 1))
+        p.drawLine(rect.bottomLeft(), rect.bottomRight())
+        p.drawLine(rect.bottomLeft(), rect.topLeft())
+
+    def _draw_pauses(self, p: QPainter, rect: QRectF) -> None:
+        for span in self.paused_spans:
+            x0, x1 = self._x(span.start, rect), self._x(span.end, rect)
+            box = QRectF(x0, rect.top(), max(4.0, x1 - x0), rect.height())
+            self._hatch(p, box)
+            self._small_font(p, -1)
+            metrics = p.fontMetrics()
+            text = words.legend("not staged for now")
+            tip = words.legend(words.PAUSED_LEGEND) + f"\n{span.start.isoformat()} – {span.end.isoformat()}"
+            if span.reason:
+                tip += "\n" + span.reason
+            self._hits.append((box, tip))
+            width = metrics.horizontalAdvance(text)
+            label = QRectF(0, 0, width + 10, metrics.height() + 4)
+            p.save()
+            if box.width() >= width + 14:
+                label.moveCenter(QPointF(box.center().x(), box.top() + 6 + label.height() / 2))
+            else:  # a narrow span: the words run up the span
+                p.translate(box.center().x(), box.top() + 8 + label.width() / 2)
+                p.rotate(-90)
+                label.moveCenter(QPointF(0, 0))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(style.BASE))
+            p.drawRoundedRect(label, 3, 3)
+            p.setPen(QColor(style.TEXT))
+            p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
+            p.restore()
+
+    def _draw_steps(self, p: QPainter, rect: QRectF) -> None:
+        recycled_days = {m.day for m in self.recycling_markers}
+        pen = QPen(STEP, 3)
+        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+        previous: Step | None = None
+        for step in self.steps:
+            x0, x1, y = self._x(step.start, rect), self._x(step.end, rect), self._y(step.stage, rect)
+            p.setPen(pen)
+            p.drawLine(QPointF(x0, y), QPointF(max(x1, x0 + 2), y))
+            if previous is not None and previous.end == step.start and step.start not in recycled_days:
+                p.setPen(QPen(STEP, 1.5))  # a move forward (or a change right after a step): a plain riser
+                p.drawLine(QPointF(x0, self._y(previous.stage, rect)), QPointF(x0, y))
+            previous = step
+        for marker in self.recycling_markers:
+            x = self._x(marker.day, rect)
+            start = QPointF(x, self._y(marker.before, rect))
+            end = QPointF(x, self._y(marker.after, rect))
+            self._curved_arrow(p, start, end, bulge=max(14.0, self._row_h(rect) * 0.5))
+            self._hits.append(
+                (
+                    QRectF(x - 16, min(start.y(), end.y()), 32, abs(end.y() - start.y()) + 1),
+                    f"{marker.day.isoformat()}: "
+                    + words.direction("backward")
+                    + f" — {words.stage(marker.before)} → {words.stage(marker.after)}",
+                )
+            )
+        overridden = {m.record_id for m in self.override_markers}
+        for dot in self.dots:
+            centre = QPointF(self._x(dot.day, rect), self._y(dot.stage, rect))
+            self._hits.append((QRectF(centre.x() - 7, centre.y() - 7, 14, 14), dot.text))
+        for pt in self._live_points():
+            rec = pt.record
+            if rec.stage is None:
+                continue
+            centre = QPointF(self._x(rec.effective, rect), self._y(rec.stage, rect))
+            if rec.id in overridden:
+                self._diamond(p, centre, 6.5, faded=pt.superseded)
+            else:
+                p.setPen(QPen(STEP, 1.5))
+                p.setBrush(QColor(style.BASE) if pt.superseded else STEP)
+                p.drawEllipse(centre, 4.0, 4.0)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _live_points(self) -> list[TimelinePoint]:
+        return list(self.timeline.points) if self.timeline is not None else []
+
+    def _draw_decisions(self, p: QPainter, rect: QRectF) -> None:
+        self._small_font(p, -2)
+        metrics = p.fontMetrics()
+        stacked: dict[dt.date, int] = {}
+        for marker in self.decision_markers:
+            x = self._x(marker.day, rect)
+            level = stacked.get(marker.day, 0)
+            stacked[marker.day] = level + 1
+            centre = QPointF(x + level * 13, rect.bottom() - 9)
+            self._triangle(p, centre, 6)
+            p.setPen(QColor(style.TEXT))
+            label = str(marker.number)
+            p.drawText(QPointF(centre.x() - metrics.horizontalAdvance(label) / 2, centre.y() - 8), label)
+            d = marker.decision
+            self._hits.append(
+                (
+                    QRectF(centre.x() - 7, centre.y() - 18, 14, 26),
+                    f"{marker.number}. {words.decision(d.decision)}: {d.title} ({words.model(d.model)})",
+                )
+            )
+
+    def _draw_scores(self, p: QPainter, rect: QRectF) -> None:
+        low = min(s.low for s in self.score_lines)
+        high = max(s.high for s in self.score_lines)
+        if high <= low:
+            high = low + 1
+        self._small_font(p, 0, bold=True)
+        p.setPen(QColor(style.TEXT))
+        title = self.score_lines[0].instrument
+        p.drawText(QPointF(rect.left(), rect.top() - 10), title)
+        title_w = p.fontMetrics().horizontalAdvance(title)
+        # Axis, grid and ticks.
+        self._small_font(p, -1)
+        metrics = p.fontMetrics()
+        ticks = _nice_ticks(low, high)
+        for value in ticks:
+            y = rect.bottom() - (value - low) / (high - low) * rect.height()
+            p.setPen(QPen(GRID, 1))
+            p.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            p.setPen(QColor(style.MUTED))
+            text = f"{value:g}"
+            p.drawText(
+                QPointF(rect.left() - 8 - metrics.horizontalAdvance(text), y + metrics.ascent() / 2 - 1), text
+            )
+        p.setPen(QPen(AXIS, 1))
+        p.drawLine(rect.bottomLeft(), rect.bottomRight())
+        p.drawLine(rect.bottomLeft(), rect.topLeft())
+        # Lines, each with its own colour, dash and marker shape; the legend follows the title.
+        lx = rect.left() + title_w + 20
+        for n, series in enumerate(self.score_lines):
+            colour = QColor(SERIES_COLOURS[n % len(SERIES_COLOURS)])
+            shape = SERIES_SHAPES[n % len(SERIES_SHAPES)]
+            pen = QPen(colour, 2, SERIES_DASHES[n % len(SERIES_DASHES)])
+            pts = [
+                QPointF(
+                    self._x(pt.day, rect), rect.bottom() - (pt.value - low) / (high - low) * rect.height()
+                )
+                for pt in series.points
+            ]
+            p.setPen(pen)
+            for a, b in itertools.pairwise(pts):
+                p.drawLine(a, b)
+            for pt, centre in zip(series.points, pts, strict=True):
+                self._shape(p, shape, centre, colour)
+                self._hits.append(
+                    (
+                        QRectF(centre.x() - 6, centre.y() - 6, 12, 12),
+                        f"{series.instrument} {series.label}: {pt.value:g} ({pt.day.isoformat()})",
+                    )
+                )
+            self._shape(p, shape, QPointF(lx + 6, rect.top() - 14), colour)
+            p.setPen(QPen(colour, 2, SERIES_DASHES[n % len(SERIES_DASHES)]))
+            p.drawLine(QPointF(lx - 4, rect.top() - 14), QPointF(lx + 16, rect.top() - 14))
+            p.setPen(QColor(style.TEXT))
+            p.drawText(QPointF(lx + 22, rect.top() - 14 + metrics.ascent() / 2 - 1), series.label)
+            lx += 40 + metrics.horizontalAdvance(series.label)
+
+    def _draw_dates(self, p: QPainter, rect: QRectF, stage_rect: QRectF) -> None:
+        assert self.first is not None
+        assert self.last is not None
+        self._small_font(p, -1)
+        metrics = p.fontMetrics()
+        span = (self.last - self.first).days
+        ticks = _date_ticks(self.first, self.last, max(2, int(rect.width() // 110)))
+        for day in ticks:
+            x = self._x(day, rect)
+            p.setPen(QPen(GRID, 1, Qt.PenStyle.DotLine))
+            p.drawLine(QPointF(x, stage_rect.top()), QPointF(x, rect.bottom()))
+            p.setPen(QColor(style.MUTED))
+            text = day.strftime("%d %b %Y") if span > 0 else day.isoformat()
+            w = metrics.horizontalAdvance(text)
+            left = min(max(x - w / 2, 2.0), self.width() - w - 4.0)
+            p.drawText(QPointF(left, rect.bottom() + 6 + metrics.ascent()), text)
+        if self.timeline is not None and self.timeline.points:
+            x = self._x(self.timeline.until, stage_rect)
+            p.setPen(QPen(AXIS, 1, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(x, stage_rect.top()), QPointF(x, stage_rect.bottom()))
+            p.setPen(QColor(style.MUTED))
+            label = (
+                words.legend("today")
+                if self.timeline.until == dt.date.today()
+                else self.timeline.until.isoformat()
+            )
+            p.drawText(
+                QPointF(x - metrics.horizontalAdvance(label) - 4, stage_rect.top() + metrics.ascent()), label
+            )
+
+    # -- marks --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _diamond(p: QPainter, c: QPointF, r: float, *, faded: bool = False) -> None:
+        poly = QPolygonF(
+            [
+                QPointF(c.x(), c.y() - r),
+                QPointF(c.x() + r, c.y()),
+                QPointF(c.x(), c.y() + r),
+                QPointF(c.x() - r, c.y()),
+            ]
+        )
+        p.setPen(QPen(STEP, 1.6))
+        p.setBrush(QColor(style.BASE) if not faded else QColor("#eef3f3"))
+        p.drawPolygon(poly)
+        p.setBrush(STEP if not faded else QColor(style.BASE))
+        inner = r * 0.45
+        p.drawPolygon(
+            QPolygonF(
+                [
+                    QPointF(c.x(), c.y() - inner),
+                    QPointF(c.x() + inner, c.y()),
+                    QPointF(c.x(), c.y() + inner),
+                    QPointF(c.x() - inner, c.y()),
+                ]
+            )
+        )
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+    @staticmethod
+    def _triangle(p: QPainter, c: QPointF, r: float) -> None:
+        poly = QPolygonF(
+            [
+                QPointF(c.x(), c.y() - r),
+                QPointF(c.x() + r, c.y() + r * 0.8),
+                QPointF(c.x() - r, c.y() + r * 0.8),
+            ]
+        )
+        p.setPen(QPen(DECISION, 1.2))
+        p.setBrush(QColor("#dfe4e8"))
+        p.drawPolygon(poly)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+    @staticmethod
+    def _hatch(p: QPainter, box: QRectF) -> None:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#f1f2f4"))
+        p.drawRect(box)
+        brush = QBrush(PAUSE, Qt.BrushStyle.BDiagPattern)
+        p.setBrush(brush)
+        p.drawRect(box)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(PAUSE, 1, Qt.PenStyle.DashLine))
+        p.drawRect(box)
+
+    @staticmethod
+    def _curved_arrow(p: QPainter, start: QPointF, end: QPointF, *, bulge: float = 8.0) -> None:
+        """A curved arrow from ``start`` to ``end`` bowing to the left: the recycling mark."""
+        path = QPainterPath(start)
+        ctrl = QPointF(min(start.x(), end.x()) - bulge, (start.y() + end.y()) / 2)
+        path.quadTo(ctrl, end)
+        pen = QPen(RECYCLE, 2)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(path)
+        # Arrow head along the curve's end tangent.
+        angle = math.atan2(end.y() - ctrl.y(), end.x() - ctrl.x())
+        size = 7.0
+        left = QPointF(end.x() - size * math.cos(angle - 0.45), end.y() - size * math.sin(angle - 0.45))
+        right = QPointF(end.x() - size * math.cos(angle + 0.45), end.y() - size * math.sin(angle + 0.45))
+        p.setBrush(RECYCLE)
+        p.setPen(QPen(RECYCLE, 1))
+        p.drawPolygon(QPolygonF([end, left, right]))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+    @staticmethod
+    def _shape(p: QPainter, shape: str, c: QPointF, colour: QColor) -> None:
+        p.setPen(QPen(colour, 1.5))
+        p.setBrush(QColor(style.BASE))
+        r = 4.5
+        if shape == "circle":
+            p.drawEllipse(c, r, r)
+        elif shape == "square":
+            p.drawRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
+        elif shape == "triangle":
+            p.drawPolygon(
+                QPolygonF(
+                    [
+                        QPointF(c.x(), c.y() - r - 1),
+                        QPointF(c.x() + r, c.y() + r),
+                        QPointF(c.x() - r, c.y() + r),
+                    ]
+                )
+            )
+        elif shape == "diamond":
+            p.drawPolygon(
+                QPolygonF(
+                    [
+                        QPointF(c.x(), c.y() - r - 1),
+                        QPointF(c.x() + r + 1, c.y()),
+                        QPointF(c.x(), c.y() + r + 1),
+                        QPointF(c.x() - r - 1, c.y()),
+                    ]
+                )
+            )
+        else:
+            p.drawLine(QPointF(c.x() - r, c.y() - r), QPointF(c.x() + r, c.y() + r))
+            p.drawLine(QPointF(c.x() - r, c.y() + r), QPointF(c.x() + r, c.y() - r))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+    # -- tooltips -----------------------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            pos = QPointF(event.pos())
+            for box, text in reversed(self._hits):
+                if box.contains(pos):
+                    QToolTip.showText(event.globalPos(), text, self)
+                    return True
+            QToolTip.hideText()
+            event.ignore()
+            return True
+        return super().event(event)
+
+
+def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """Round values from ``low`` to ``high`` for an axis (1, 2 or 5 × a power of ten apart)."""
+    span = high - low
+    raw = span / max(1, count)
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step) * step
+    out: list[float] = []
+    value: float = first
+    while value <= high + 1e-9:
+        out.append(round(value, 6))
+        value += step
+    return out
+
+
+def _date_ticks(first: dt.date, last: dt.date, count: int) -> list[dt.date]:
+    """Month starts when the span is long enough, else evenly spaced days."""
+    span = (last - first).days
+    if span >= 60:
+        months: list[dt.date] = []
+        day = dt.date(first.year, first.month, 1)
+        while day <= last:
+            if day >= first:
+                months.append(day)
+            day = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        step = max(1, math.ceil(len(months) / count))
+        return months[::step]
+    step_days = max(1, math.ceil(span / count))
+    return [first + dt.timedelta(days=n) for n in range(step_days, span, step_days)]
