@@ -621,19 +621,42 @@ def test_due_this_week_sorts_and_opens_a_client(qtbot: QtBot, ctx: AppContext) -
     view.resize(800, 400)
     view.show()
     view.refresh(today=dt.date.today() + dt.timedelta(days=1))
-    # Never assessed focuses are due from the day they were added: four clients; 1001 is not due.
-    charts = [view.proxy.index(r, 0).data() for r in range(view.proxy.rowCount())]
+    # Never assessed focuses are due from the day they were added (today): four clients, one day overdue
+    # tomorrow; 1001, assessed two days ago, is not due.
+    proxy = view.overdue_proxy
+    charts = [proxy.index(r, 0).data() for r in range(proxy.rowCount())]
     assert sorted(charts) == ["1002", "1003", "1004", "1005"]
+    assert view.due_proxy.rowCount() == 0
+    assert view.overdue_heading.text() == "&Overdue (4)"
+    assert view.due_table.isHidden()
     view.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-    assert view.proxy.index(0, 0).data() == "1005"
+    assert proxy.index(0, 0).data() == "1005"
     c1005 = client(ctx, "1005")
-    assert view.proxy.index(0, 1).data() == f"{c1005.family_name}, {c1005.given_name}"
-    assert view.proxy.index(0, 3).data() == "Never (baseline)"
+    assert proxy.index(0, 1).data() == f"{c1005.family_name}, {c1005.given_name}"
+    assert proxy.index(0, 3).data() == "Never (baseline)"
+    assert proxy.index(0, 5).data() == "1 day overdue"
     view.table.setFocus()
     view.table.selectRow(0)
     with qtbot.waitSignal(view.open_client) as signal:
         qtbot.keyClick(view.table, Qt.Key.Key_Return)
     assert signal.args == [client(ctx, "1005").id]
+
+
+def test_due_this_week_separates_overdue_from_due_and_says_how_long(qtbot: QtBot, ctx: AppContext) -> None:
+    from stagewise.ui.administrations.due_view import DueView
+
+    view = DueView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    # Added today, never assessed: due today.  Seen from 180 days later, every focus is overdue.
+    view.refresh(today=dt.date.today() + dt.timedelta(days=180))
+    assert view.due_proxy.rowCount() == 0
+    whens = {view.overdue_proxy.index(r, 5).data() for r in range(view.overdue_proxy.rowCount())}
+    assert whens == {"180 days overdue"}
+    view.refresh(today=dt.date.today())
+    assert view.overdue_proxy.rowCount() == 0
+    assert view.due_proxy.rowCount() == 5
+    assert view.overdue_table.isHidden() and not view.due_table.isHidden()
 
 
 def test_due_view_drops_a_read_that_finishes_after_clear(qtbot: QtBot, ctx: AppContext) -> None:
@@ -653,7 +676,8 @@ def test_due_view_drops_a_read_that_finishes_after_clear(qtbot: QtBot, ctx: AppC
     # The same read, not cleared, is shown: all five clients are due (never assessed).
     view.refresh()
     qtbot.waitUntil(lambda: view.model.rowCount() == 5, timeout=10_000)
-    assert view.summary.text() != ""
+    assert view.due_heading.text() == "Due this &week (5)"  # due today: not yet overdue
+    assert view.due_proxy.index(0, 5).data() == "Due today"
 
 
 def test_due_view_ignores_a_read_failing_after_clear(

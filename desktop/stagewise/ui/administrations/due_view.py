@@ -1,7 +1,7 @@
-"""Due this week: focuses due (or overdue) for reassessment, for the main window.
+"""Due this week: focuses overdue or due for reassessment, for the main window.
 
-Shows chart numbers, not names (the main window may be in view of others); Enter or a double-click
-emits ``open_client(client_id)``.
+Two lists, each with its count: **Overdue** (most overdue first, with how long) and **Due this week**
+(soonest first).  Enter or a double-click emits ``open_client(client_id)``.
 
 With a runner, :meth:`DueView.refresh` reads off the UI thread.  :meth:`DueView.clear` (the app locks)
 drops every read still running: its result, or its failure, is ignored when it arrives.
@@ -40,7 +40,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class DueModel(QAbstractTableModel):
-    HEADERS = ("Chart no.", "Client", "Focus", "Last assessed", "Due on", "Overdue")
+    HEADERS = ("Chart no.", "Client", "Focus", "Last assessed", "Due on", "When")
     OVERDUE_COLUMN = 5
 
     def __init__(self) -> None:
@@ -95,6 +95,20 @@ class DueModel(QAbstractTableModel):
         return None
 
 
+class _Section(QSortFilterProxyModel):
+    """The overdue rows, or the rows not yet overdue."""
+
+    def __init__(self, overdue: bool, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.overdue = overdue
+        self.setSortRole(SORT_ROLE)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, DueModel)
+        return model.rows[source_row].overdue == self.overdue
+
+
 class DueView(QWidget):
     """A sortable table of what is due within ``within_days`` (7: this week)."""
 
@@ -117,28 +131,61 @@ class DueView(QWidget):
         # generation and is dropped (only the newest read may fill the view).
         self._generation = 0
         self.model = DueModel()
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(4, Qt.SortOrder.AscendingOrder)  # due on
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.doubleClicked.connect(self._activated)
-        self.table.installEventFilter(self)
+        self.overdue_heading = QLabel()
+        self.overdue_heading.setObjectName("sectionTitle")
+        self.due_heading = QLabel()
+        self.due_heading.setObjectName("sectionTitle")
+        # Most overdue first; then the rest of the week, soonest first.
+        self.overdue_proxy, self.overdue_table = self._section(True, Qt.SortOrder.AscendingOrder)
+        self.due_proxy, self.due_table = self._section(False, Qt.SortOrder.AscendingOrder)
+        self.overdue_heading.setBuddy(self.overdue_table)
+        self.due_heading.setBuddy(self.due_table)
         self.summary = QLabel()
         self.summary.setObjectName("muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.overdue_heading)
+        layout.addWidget(self.overdue_table, 3)
+        layout.addWidget(self.due_heading)
+        layout.addWidget(self.due_table, 2)
+        self._show_counts(0, 0)
+
+    def _section(self, overdue: bool, order: Qt.SortOrder) -> tuple[_Section, QTableView]:
+        proxy = _Section(overdue, self)
+        proxy.setSourceModel(self.model)
+        table = QTableView()
+        table.setModel(proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(4, order)  # due on: the most overdue (earliest) first
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        table.verticalHeader().setVisible(False)
+        header = table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        table.doubleClicked.connect(self._activated)
+        table.installEventFilter(self)
+        table.setAccessibleName(self.tr("Overdue for reassessment") if overdue else self.tr("Due this week"))
+        return proxy, table
+
+    @property
+    def table(self) -> QTableView:
+        """The first list with rows in it (the overdue one when both are empty)."""
+        if self.overdue_proxy.rowCount() == 0 and self.due_proxy.rowCount() > 0:
+            return self.due_table
+        return self.overdue_table
+
+    def _show_counts(self, overdue: int, due: int) -> None:
+        self.overdue_heading.setText(self.tr("&Overdue (%1)").replace("%1", str(overdue)))
+        self.due_heading.setText(self.tr("Due this &week (%1)").replace("%1", str(due)))
+        self.overdue_table.setVisible(overdue > 0)
+        self.overdue_heading.setVisible(overdue > 0)
+        self.due_table.setVisible(due > 0)
+        self.due_heading.setVisible(due > 0)
 
     def refresh(self, today: dt.date | None = None) -> None:
         """Reload, off the UI thread when a runner is given (a read ending after :meth:`clear` is dropped)."""
@@ -176,29 +223,28 @@ class DueView(QWidget):
     def show_rows(self, rows: list[DueEntry]) -> None:
         self.model.set_rows(rows)
         overdue = sum(1 for r in rows if r.overdue)
-        self.summary.setText(
-            self.tr("%1 due this week, %2 overdue").replace("%1", str(len(rows))).replace("%2", str(overdue))
-            if rows
-            else self.tr("Nothing is due this week.")
-        )
+        self._show_counts(overdue, len(rows) - overdue)
+        self.summary.setText("" if rows else self.tr("Nothing is overdue or due this week."))
+        self.summary.setVisible(not rows)
 
     def clear(self) -> None:
         """Empty the view; a read still running is dropped when it ends."""
         self._generation += 1
         self.model.set_rows([])
         self.summary.clear()
+        self._show_counts(0, 0)
 
     def _activated(self, index: QModelIndex) -> None:
         if index.isValid():
-            self.open_client.emit(int(self.proxy.data(index, Qt.ItemDataRole.UserRole)))
+            self.open_client.emit(int(index.model().data(index, Qt.ItemDataRole.UserRole)))
 
     def eventFilter(self, watched: Any, event: Any) -> bool:
         if (
-            watched is self.table
+            watched in (self.overdue_table, self.due_table)
             and isinstance(event, QKeyEvent)
             and event.type() == QKeyEvent.Type.KeyPress
             and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
         ):
-            self._activated(self.table.currentIndex())
+            self._activated(watched.currentIndex())
             return True
         return super().eventFilter(watched, event)

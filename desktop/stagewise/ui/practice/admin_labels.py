@@ -38,11 +38,16 @@ def risk_flag(flag: str) -> str:
 
 
 def overdue(days: int) -> str:
-    if days > 0:
-        return _tr("%n day(s) overdue").replace("%n", str(days))
+    """How a due date stands today: "180 days overdue", "Due today", "Due tomorrow", "Due in 3 days"."""
+    if days == 1:
+        return _tr("1 day overdue")
+    if days > 1:
+        return _tr("%n days overdue").replace("%n", str(days))
     if days == 0:
         return _tr("Due today")
-    return _tr("Due in %n day(s)").replace("%n", str(-days))
+    if days == -1:
+        return _tr("Due tomorrow")
+    return _tr("Due in %n days").replace("%n", str(-days))
 
 
 def answered(count: int, total: int) -> str:
