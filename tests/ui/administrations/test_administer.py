@@ -656,7 +656,8 @@ def test_due_this_week_separates_overdue_from_due_and_says_how_long(qtbot: QtBot
     view.refresh(today=dt.date.today())
     assert view.overdue_proxy.rowCount() == 0
     assert view.due_proxy.rowCount() == 5
-    assert view.overdue_table.isHidden() and not view.due_table.isHidden()
+    assert view.overdue_table.isHidden()
+    assert not view.due_table.isHidden()
 
 
 def test_due_view_drops_a_read_that_finishes_after_clear(qtbot: QtBot, ctx: AppContext) -> None:
