@@ -31,7 +31,8 @@ from stagewise.core.administrations.risk import RiskAlertInfo
 from stagewise.core.clients import records as clients
 from stagewise.core.enums import AdministrationMode, AdministrationStatus
 from stagewise.core.errors import StagewiseError
-from stagewise.ui import labels
+from stagewise.core.instruments.loader import load_library
+from stagewise.core.instruments.model import Form
 from stagewise.ui.administrations.clinician_form import ClinicianForm
 from stagewise.ui.administrations.common import transaction, user_id
 from stagewise.ui.administrations.handover import HandoverWindow
@@ -75,6 +76,14 @@ class AlertRow(QFrame):
         layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignVCenter)
 
 
+def _form(form_id: str) -> Form | None:
+    """The shipped instrument ``form_id`` (None for one no longer shipped: its results still list)."""
+    try:
+        return load_library().get(form_id)
+    except StagewiseError:
+        return None
+
+
 class AssessmentsTab(QWidget):
     """Everything about questionnaires in one client's chart."""
 
@@ -102,6 +111,9 @@ class AssessmentsTab(QWidget):
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
         self.table.verticalHeader().setVisible(False)
+        # Rows follow their content at the current column widths: a long band (BARC-10) wraps instead of
+        # being cut off.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -195,12 +207,7 @@ class AssessmentsTab(QWidget):
                 status = f"{admin_labels.status(a.status)} — {count}"
             else:
                 status = admin_labels.status(a.status)
-            result = ""
-            if a.result is not None:
-                if a.result.stage is not None:
-                    result = labels.stage(a.result.stage)
-                elif a.result.bands:
-                    result = next(iter(a.result.bands.values()))
+            result = "" if a.result is None else admin_labels.result_cell(_form(a.form_id), a.result)
             cells = [
                 admin_labels.local_date(a.completed_at or a.started_at),
                 short_title(a.form_id),
@@ -210,7 +217,9 @@ class AssessmentsTab(QWidget):
                 result,
             ]
             for c, text in enumerate(cells):
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(r, c, item)
         unfinished = [a for a in self.rows if a.status == AdministrationStatus.IN_PROGRESS]
         self.in_progress_label.setText(
             self.tr("Not finished: %1. Every answer is saved: select one and press Resume (Alt+U).").replace(

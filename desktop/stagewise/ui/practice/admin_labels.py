@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 
 from stagewise.core.enums import AdministrationMode, AdministrationStatus
 from stagewise.ui.clients.client_list import format_date
+
+if TYPE_CHECKING:  # annotations only: the start-up path imports this module
+    from stagewise.core.instruments.model import Form
+    from stagewise.core.instruments.scoring import Result
 
 
 def _tr(text: str) -> str:
@@ -79,3 +84,42 @@ def number(value: float | int | None) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:.2f}"
     return str(int(value))
+
+
+def _number(value: float | int) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _score_name(label: str) -> str:
+    """A score's label without its range: "Importance (0–10)" → "Importance"."""
+    return label.split(" (")[0].strip()
+
+
+def result_cell(form: Form | None, result: Result) -> str:
+    """One line for a list of administrations: the score with its band ("10 · moderate"), the values of an
+    instrument without bands ("Importance 8 · Confidence 6 · Readiness 7"; the ladder: "7 of 10"), or the
+    instrument's proposed stage with its score."""
+    from stagewise.ui import labels
+
+    if form is None:
+        return labels.stage(result.stage) if result.stage is not None else ""
+    named: list[tuple[str, str]] = [(s.name, s.label) for s in form.scores]
+    named += [(d.name, d.label) for d in form.derived]
+    scores = [(name, label) for name, label in named if result.scores.get(name) is not None]
+    if result.bands:
+        key, band = next(iter(result.bands.items()))
+        value = result.scores.get(key)
+        return band if value is None else f"{_number(value)} · {band}"
+    if result.stage is not None:
+        return labels.stage(result.stage)
+    if len(scores) == 1:
+        name, label = scores[0]
+        value = result.scores[name]
+        assert value is not None
+        return _tr("%1 of 10").replace("%1", _number(value)) if "0–10" in label else _number(value)
+    parts = []
+    for name, label in scores:
+        value = result.scores[name]
+        assert value is not None
+        parts.append(f"{_score_name(label)} {_number(value)}")
+    return " · ".join(parts)
