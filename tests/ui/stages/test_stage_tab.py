@@ -204,9 +204,9 @@ def test_proposed_stage_override_with_reason_then_two_suggestions_on_the_chart(
         (second.id, DecisionKind.ACCEPTED),
     ]
     assert all(d.stage_record_id == rec.id and d.stage == other for d in stored)
-    assert tab.decisions_list.count() == 2
-    assert first.title in tab.decisions_list.item(0).text()
-    assert second.title in tab.decisions_list.item(1).text()
+    assert tab.decisions_table.rowCount() == 2
+    assert tab.decisions_table.item(0, 3).text().startswith(first.title)
+    assert tab.decisions_table.item(1, 3).text().startswith(second.title)
     assert [m.decision.id for m in tab.chart.decision_markers] == [d.id for d in stored]
     accepted_card = tab.panel.card_for(first.id)
     assert accepted_card is not None
@@ -327,8 +327,8 @@ def test_decline_with_reason_add_own_and_filter_by_model(
         (DecisionKind.ADDED, None, None),
     ]
     assert stored[1].title == "Walk with a friend after work"
-    assert tab.decisions_list.count() == 2
-    assert "Declined" in tab.decisions_list.item(0).text()
+    assert tab.decisions_table.rowCount() == 2
+    assert tab.decisions_table.item(0, 2).text() == "Declined"
     card = tab.panel.card_for(entry.id)
     assert card is not None
     assert "Declined" in card.status.text()

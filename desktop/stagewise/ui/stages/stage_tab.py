@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -45,6 +43,7 @@ from stagewise.core.stages.records import DecisionInfo, StageRecordInfo
 from stagewise.ui.context import AppContext
 from stagewise.ui.stages import words
 from stagewise.ui.stages.data import FocusView, load_focus_view
+from stagewise.ui.stages.decisions_table import DecisionsTable
 from stagewise.ui.stages.record_dialog import RecordChoice, RecordStageDialog
 from stagewise.ui.stages.suggestions_panel import DeclineDialog, OwnInterventionDialog, SuggestionsPanel
 from stagewise.ui.stages.timeline_chart import TimelineChart
@@ -59,20 +58,6 @@ def instrument_title(form_id: str) -> str:
         return load_library().get(form_id).short_title
     except Exception:  # an instrument no longer shipped: its id still reads well
         return form_id
-
-
-def decision_text(number: int, d: DecisionInfo) -> str:
-    text = (
-        f"{number}. {d.decided_at.astimezone().date().isoformat()} · {words.decision(d.decision)}: {d.title}"
-    )
-    text += f" ({words.model(d.model)})"
-    if d.stage is not None:
-        text += " · " + words.stage(d.stage)
-    if d.by_username:
-        text += " · " + d.by_username
-    if d.reason:
-        text += " — " + d.reason
-    return text
 
 
 class StageTab(QWidget):
@@ -128,10 +113,8 @@ class StageTab(QWidget):
         self.score_combo.currentIndexChanged.connect(self._score_changed)
         score_label = QLabel(self.tr("&Scores below:"))
         score_label.setBuddy(self.score_combo)
-        self.decisions_list = QListWidget()
-        self.decisions_list.setObjectName("decisionsList")
-        self.decisions_list.setMaximumHeight(112)
-        self.decisions_list.setAlternatingRowColors(True)
+        self.decisions_table = DecisionsTable()
+        self.decisions_table.setMaximumHeight(150)
         self.decisions_empty = QLabel(self.tr("No intervention decisions for this focus yet."))
         self.decisions_empty.setObjectName("muted")
         self.panel = SuggestionsPanel()
@@ -177,7 +160,7 @@ class StageTab(QWidget):
         decisions_title.setObjectName("sectionTitle")
         lv.addWidget(decisions_title)
         lv.addWidget(self.decisions_empty)
-        lv.addWidget(self.decisions_list)
+        lv.addWidget(self.decisions_table)
 
         right = QFrame()
         right.setObjectName("card")
@@ -202,8 +185,6 @@ class StageTab(QWidget):
         self.setStyleSheet(
             "#currentStage { font-size: 16px; font-weight: 600; }"
             "#sectionTitle { font-weight: 600; color: #4a5560; }"
-            "QListWidget#decisionsList { background: #ffffff; border: 1px solid #e1e4e8;"
-            " border-radius: 6px; }"
         )
         self.refresh()
 
@@ -356,13 +337,9 @@ class StageTab(QWidget):
         return segments[-1].start if segments else (view.current.effective if view.current else None)
 
     def _show_decisions(self, decisions: tuple[DecisionInfo, ...] | list[DecisionInfo]) -> None:
-        self.decisions_list.clear()
-        for n, d in enumerate(decisions, start=1):
-            item = QListWidgetItem(decision_text(n, d))
-            item.setData(Qt.ItemDataRole.UserRole, d.id)
-            self.decisions_list.addItem(item)
+        self.decisions_table.show_decisions(decisions)
         self.decisions_empty.setVisible(not decisions)
-        self.decisions_list.setVisible(bool(decisions))
+        self.decisions_table.setVisible(bool(decisions))
 
     def _score_changed(self, _index: int) -> None:
         self.chart.set_instrument(self.score_combo.currentData())
