@@ -42,7 +42,7 @@ from stagewise.core.errors import (
 )
 from stagewise.core.models import Role, User, utcnow
 from stagewise.core.storage import keys
-from stagewise.core.text import clean_line
+from stagewise.core.text import clean_line, fold
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,48 @@ FIRST_LOCK = dt.timedelta(minutes=1)
 MAX_LOCK = dt.timedelta(minutes=30)
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{2,64}")
+
+# Titles before a name and credentials after it, left out of a suggested user name.
+_HONORIFICS = frozenset({"dr", "mr", "mrs", "ms", "mx", "miss", "prof", "rev", "sr", "sra", "srta", "dra"})
+_CREDENTIALS = frozenset(
+    {
+        "phd",
+        "psyd",
+        "md",
+        "do",
+        "lcsw",
+        "lmft",
+        "lpc",
+        "lmhc",
+        "lcadc",
+        "cadc",
+        "rn",
+        "np",
+        "ma",
+        "ms",
+        "msw",
+        "jr",
+    }
+)
+
+
+def suggest_username(display_name: str) -> str:
+    """A user name to offer for a person's name: first initial and last name, without accents or titles.
+
+    ``"Dr. María Fernández"`` → ``"mfernandez"``; ``"Priya"`` → ``"priya"``; ``""`` → ``""``.
+    """
+    words: list[str] = re.findall(r"[a-z0-9]+", fold(display_name.replace("'", "").replace("’", "")))
+    while len(words) > 1 and words[0] in _HONORIFICS:
+        words.pop(0)
+    while len(words) > 1 and words[-1] in _CREDENTIALS:
+        words.pop()
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0][:64]
+    return (words[0][0] + words[-1])[:64]
+
+
 MAX_DISPLAY_NAME = 200
 WRONG_CREDENTIALS = "User name or password is not correct."
 

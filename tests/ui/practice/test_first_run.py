@@ -175,6 +175,9 @@ def test_suggest_username() -> None:
     assert suggest_username("Alex Morgan") == "amorgan"
     assert suggest_username("Priya") == "priya"
     assert suggest_username("") == ""
+    assert suggest_username("Dr. María Fernández") == "mfernandez"
+    assert suggest_username("Seán O'Brien, LCSW") == "sobrien"
+    assert suggest_username("Zoë Ødegård PhD") == "zodegard"
 
 
 def test_browse_sets_the_practice_file(

@@ -7,7 +7,6 @@ outlives the wizard except the database key handed over in ``completed``.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,15 +279,6 @@ class PassphrasePage(QWizardPage):
         return self.pair.acceptable()
 
 
-def suggest_username(display_name: str) -> str:
-    words = re.findall(r"[a-z0-9]+", display_name.casefold())
-    if not words:
-        return ""
-    if len(words) == 1:
-        return words[0][:64]
-    return (words[0][0] + words[-1])[:64]
-
-
 class AccountPage(QWizardPage):
     """The first account (administrator and clinician); creating the practice happens on leaving it."""
 
@@ -345,6 +335,8 @@ class AccountPage(QWizardPage):
 
     def _display_changed(self, text: str) -> None:
         if not self._username_touched:
+            from stagewise.core.users import suggest_username  # SQLAlchemy loads after the first page
+
             self.username_edit.setText(suggest_username(text))
         self.pair.refresh()
 
