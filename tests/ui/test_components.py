@@ -204,3 +204,16 @@ def test_sql_parameters_never_reach_the_log_or_crash_dialog() -> None:
     cleaned = redact(text)
     assert "Robin" not in cleaned
     assert "UNIQUE constraint failed" in cleaned
+
+
+def test_a_confirmation_defaults_to_cancel_unless_the_step_is_expected(qtbot: QtBot) -> None:
+    from stagewise.ui.dialogs import Confirm
+
+    careful = Confirm.build(None, "Discharge client", "Discharge?", "Discharge")
+    qtbot.addWidget(careful)
+    assert careful.defaultButton() is not careful.property("yes_button")
+    assert careful.defaultButton().text() == "Cancel"
+    expected = Confirm.build(None, "Sign note", "Sign?", "Sign", default_yes=True)
+    qtbot.addWidget(expected)
+    assert expected.defaultButton() is expected.property("yes_button")
+    assert expected.defaultButton().text() == "Sign"

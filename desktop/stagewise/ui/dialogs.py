@@ -54,10 +54,22 @@ class Confirm:
     """A yes/no question."""
 
     @classmethod
-    def ask(cls, parent: QWidget | None, title: str, text: str, yes_text: str) -> bool:
+    def ask(
+        cls, parent: QWidget | None, title: str, text: str, yes_text: str, *, default_yes: bool = False
+    ) -> bool:
+        """Ask; Enter answers Cancel unless ``default_yes`` (for the expected next step, e.g. signing a
+        note the clinician has just asked to sign)."""
+        box = cls.build(parent, title, text, yes_text, default_yes=default_yes)
+        box.exec()
+        return box.clickedButton() is box.property("yes_button")
+
+    @classmethod
+    def build(
+        cls, parent: QWidget | None, title: str, text: str, yes_text: str, *, default_yes: bool = False
+    ) -> QMessageBox:
         box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
         yes = box.addButton(yes_text, QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        return box.clickedButton() is yes
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(yes if default_yes else cancel)
+        box.setProperty("yes_button", yes)
+        return box

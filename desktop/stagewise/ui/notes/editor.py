@@ -410,7 +410,7 @@ class NoteEditor(QWidget):
         ).replace("%1", user.display_name)
         if user.requires_cosign:
             text += " " + self.tr("A supervisor will then co-sign it.")
-        if not Confirm.ask(self, self.tr("Sign note"), text, self.tr("Sign")):
+        if not Confirm.ask(self, self.tr("Sign note"), text, self.tr("Sign"), default_yes=True):
             return False
         try:
             with transaction(self.ctx) as s:
