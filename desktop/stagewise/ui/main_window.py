@@ -229,7 +229,8 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
 
     def _update_title(self) -> None:
         name = self.ctx.practice_name
-        demo = self.tr(" (DEMO)") if self.is_demo else ""
+        # A demo practice is named "DEMO …": say DEMO once (a renamed demo still says it).
+        demo = self.tr(" (DEMO)") if self.is_demo and not (name or "").upper().startswith("DEMO") else ""
         if self.is_locked:
             self.setWindowTitle(self.tr("Stagewise — locked") + demo)
         else:
