@@ -229,12 +229,13 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
 
     def _update_title(self) -> None:
         name = self.ctx.practice_name
-        # A demo practice is named "DEMO …": say DEMO once (a renamed demo still says it).
-        demo = self.tr(" (DEMO)") if self.is_demo and not (name or "").upper().startswith("DEMO") else ""
+        demo = self.tr(" (DEMO)") if self.is_demo else ""
         if self.is_locked:
             self.setWindowTitle(self.tr("Stagewise — locked") + demo)
-        else:
-            self.setWindowTitle(f"{name}{demo} — Stagewise" if name else f"Stagewise{demo}")
+            return
+        if (name or "").upper().startswith("DEMO"):
+            demo = ""  # a demo practice is named "DEMO …": say it once (a renamed demo still says it)
+        self.setWindowTitle(f"{name}{demo} — Stagewise" if name else f"Stagewise{demo}")
 
     # -- unlocking and signing in -----------------------------------------------------------------
 
