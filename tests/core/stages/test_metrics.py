@@ -263,6 +263,16 @@ def test_a_confirming_reassessment_does_not_reset_the_stall_clock() -> None:
     assert m.time_in_stage[C].median == 52.0
 
 
+def test_the_slowest_stage_before_maintenance_leaves_maintenance_out() -> None:
+    from stagewise.core.stages.metrics import slowest_stage
+
+    m = in_period(practice_history())
+    # M 58 > P 32.5 > A 23 > PC 22 > C 10: without maintenance, preparation.
+    assert slowest_stage(m.time_in_stage, frozenset()) is M
+    assert slowest_stage(m.time_in_stage, frozenset({M})) is P
+    assert slowest_stage(m.time_in_stage, frozenset({M, P, A, PC, C})) is None
+
+
 def test_slowest_stage_ties_go_to_the_mean_then_the_earlier_stage() -> None:
     ten_each = [
         *(rec(1, PC, D(2026, 1, 1)), rec(1, None, D(2026, 1, 11))),

@@ -142,13 +142,17 @@ def shown_figures(window: DashboardWindow) -> dict[str, str]:
 
 
 def figures_of(m: PracticeMetrics) -> dict[str, str]:
+    from stagewise.core.enums import Stage
+    from stagewise.core.stages.metrics import slowest_stage
     from stagewise.ui.stages import words
 
+    # The dashboard leaves maintenance out of "slowest stage" (staying there is the goal).
+    slowest = slowest_stage(m.time_in_stage, frozenset({Stage.MAINTENANCE}))
     return {
         "advancement": percent(m.advancement_rate),
         "recycling": percent(m.recycling_share),
         "stalled": str(m.stalled),
-        "slowest": "—" if m.slowest_stage is None else words.stage(m.slowest_stage),
+        "slowest": "—" if slowest is None else words.stage(slowest),
         "on_time": percent(m.fidelity.on_time_share),
     }
 

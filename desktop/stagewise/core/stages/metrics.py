@@ -435,7 +435,7 @@ def compute_metrics(
         courses_recycled=recycled,
         stalled=stalled,
         stalled_days=stalled_days,
-        slowest_stage=_slowest(time_in_stage, exempt),
+        slowest_stage=slowest_stage(time_in_stage, exempt),
         fidelity=Fidelity(
             reassessments_due=due,
             reassessments_on_time=on_time,
@@ -454,7 +454,9 @@ def _stage_time(values: list[int]) -> StageTime:
     return StageTime(len(values), float(statistics.median(values)), statistics.fmean(values))
 
 
-def _slowest(time_in_stage: Mapping[Stage, StageTime], exempt: frozenset[Stage]) -> Stage | None:
+def slowest_stage(time_in_stage: Mapping[Stage, StageTime], exempt: frozenset[Stage]) -> Stage | None:
+    """The stage with the highest median time in stage, leaving out ``exempt`` (ties: the higher mean,
+    then the earlier stage).  The dashboard leaves out maintenance, where staying is the goal."""
     candidates = [
         (t.median, t.mean or 0.0, -s.order, s)
         for s, t in time_in_stage.items()

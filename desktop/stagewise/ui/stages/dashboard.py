@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from stagewise.core.audit import trail as audit
 from stagewise.core.enums import Stage
 from stagewise.core.errors import StagewiseError, UserInputError
-from stagewise.core.stages.metrics import PracticeMetrics, compute_metrics, metrics_csv
+from stagewise.core.stages.metrics import PracticeMetrics, compute_metrics, metrics_csv, slowest_stage
 from stagewise.ui import style
 from stagewise.ui.context import AppContext
 from stagewise.ui.stages import words
@@ -463,9 +463,11 @@ class DashboardWindow(QWidget):
             str(m.stalled),
             self.tr("active, same stage for more than %1 days").replace("%1", str(m.stalled_days)),
         )
+        # Maintenance is left out: staying there is the goal, not a bottleneck.
+        slowest = slowest_stage(m.time_in_stage, frozenset({Stage.MAINTENANCE}))
         self.slowest.set(
-            words.stage(m.slowest_stage) if m.slowest_stage is not None else "—",
-            self.tr("highest median time in stage"),
+            words.stage(slowest) if slowest is not None else "—",
+            self.tr("highest median time in stage, before maintenance"),
         )
         f = m.fidelity
         self.on_time.set(
