@@ -135,6 +135,9 @@ def test_back_up_now_then_restore_drill(
     assert report.ok, report.problems
     assert widget.messages.shown[-1][0] == "Restore drill passed"
     assert "Last successful drill: today" in widget.messages.shown[-1][1]
+    assert "complete and readable" in widget.messages.shown[-1][1]
+    assert " rows)" not in widget.messages.shown[-1][1]
+    assert "It took" not in widget.messages.shown[-1][1]
     assert "last restore drill: today" in widget.label.text()
 
 

@@ -347,9 +347,17 @@ class BackupStatus(QWidget):
         when = describe_time(st.last_drill if st else None, self.clock())
         detail = report.message
         if report.ok:
-            detail += "\n\n" + self.tr("It took %1 s. Last successful drill: %2.").replace(
-                "%1", f"{report.seconds:.1f}"
-            ).replace("%2", when)
+            counts = report.backup_counts
+            detail = (
+                self.tr(
+                    "The backup %1 was restored into a temporary folder, opened and checked: it is "
+                    "complete and readable. It holds %2 clients and %3 notes."
+                )
+                .replace("%1", report.backup.name)
+                .replace("%2", str(counts.get("client", 0)))
+                .replace("%3", str(counts.get("note", 0)))
+            )
+            detail += "\n\n" + self.tr("Last successful drill: %1.").replace("%1", when)
             self.messages.info(self, self.tr("Restore drill passed"), detail)
         else:
             extra = "\n".join(f"• {p}" for p in report.problems[1:6])
