@@ -11,9 +11,10 @@ from PySide6.QtWidgets import QApplication, QWizard
 from pytestqt.qtbot import QtBot
 
 from stagewise.core.paths import AppPaths
+from stagewise.core.users import suggest_username
 from stagewise.ui.context import AppContext
 from stagewise.ui.main_window import MainWindow
-from stagewise.ui.practice.wizard import FirstRunWizard, NewPractice, RecoveryKeyPrinter, suggest_username
+from stagewise.ui.practice.wizard import FirstRunWizard, NewPractice, RecoveryKeyPrinter
 from tests.ui.conftest import shoot, sign_in, type_into
 
 PASSPHRASE = "Lighthouse-Copper-Fern-58"
@@ -190,3 +191,16 @@ def test_browse_sets_the_practice_file(
     )
     qtbot.mouseClick(wizard.practice_page.browse_button, Qt.MouseButton.LeftButton)
     assert wizard.practice_page.path_edit.text() == str(tmp_path / "clinic.stagewise")
+
+
+def test_every_page_shows_its_step_and_its_whole_explanation(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    wizard = FirstRunWizard(tmp_path / "p.stagewise")
+    qtbot.addWidget(wizard)
+    pages = [wizard.page(pid) for pid in wizard.pageIds()]
+    assert [p.subTitle() for p in pages] == [f"Step {n} of 4" for n in range(1, 5)]
+    intro = wizard.recovery_page.findChild(QLabel, "pageIntro")
+    assert intro is not None
+    assert intro.wordWrap()
+    assert intro.text().endswith("keep it somewhere safe away from this computer.")

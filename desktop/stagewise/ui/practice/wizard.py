@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QTextDocument
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QFileDialog,
     QFormLayout,
@@ -461,6 +462,24 @@ def recovery_sheet_html(practice_name: str, recovery_key: str) -> str:
     )
 
 
+def _with_step(page: QWizardPage, number: int, count: int) -> None:
+    """Show "Step n of N" in the page's header and move its explanation into the page, where it wraps
+    (the header's subtitle has room for two lines only, and cut the recovery key's explanation short)."""
+    intro = QLabel(page.subTitle())
+    intro.setObjectName("pageIntro")
+    intro.setWordWrap(True)
+    layout = page.layout()
+    if isinstance(layout, QFormLayout):
+        layout.insertRow(0, intro)
+    elif isinstance(layout, QBoxLayout):
+        layout.insertWidget(0, intro)
+    page.setSubTitle(
+        QCoreApplication.translate("FirstRunWizard", "Step %1 of %2")
+        .replace("%1", str(number))
+        .replace("%2", str(count))
+    )
+
+
 class FirstRunWizard(QWizard):
     """Creates the practice and its first account; ``completed(NewPractice)`` when the user finishes."""
 
@@ -490,7 +509,9 @@ class FirstRunWizard(QWizard):
         self.passphrase_page = PassphrasePage(self.practice_page)
         self.account_page = AccountPage(self)
         self.recovery_page = RecoveryPage()
-        for page in (self.practice_page, self.passphrase_page, self.account_page, self.recovery_page):
+        pages = (self.practice_page, self.passphrase_page, self.account_page, self.recovery_page)
+        for number, page in enumerate(pages, start=1):
+            _with_step(page, number, len(pages))
             self.addPage(page)
         self.finished.connect(self._on_finished)
 
