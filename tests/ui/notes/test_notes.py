@@ -42,7 +42,9 @@ def confirm(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Answer every confirmation with yes and remember the titles asked."""
     asked: list[str] = []
 
-    def ask(_cls: object, _parent: QWidget | None, title: str, _text: str, _yes: str) -> bool:
+    def ask(
+        _cls: object, _parent: QWidget | None, title: str, _text: str, _yes: str, *, default_yes: bool = False
+    ) -> bool:
         asked.append(title)
         return True
 

@@ -25,8 +25,8 @@ from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from stagewise.core.errors import StagewiseError
-from stagewise.ui.clients.client_list import format_date
 from stagewise.ui.context import AppContext
+from stagewise.ui.dates import format_date
 from stagewise.ui.practice import admin_labels
 from stagewise.ui.workers import OpRunner
 

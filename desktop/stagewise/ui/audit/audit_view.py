@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from stagewise.core.audit import trail as audit
 from stagewise.ui import labels
+from stagewise.ui.dates import format_datetime
 from stagewise.ui.workers import OpRunner
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,12 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 def local_time(at: str) -> str:
-    """``2026-01-05T09:30:00.000Z`` → ``2026-01-05 10:30:00`` in the computer's time zone."""
+    """``2026-01-05T09:30:00.000Z`` → the local date and time with seconds, in the computer's locale."""
     try:
         value = dt.datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone()
     except ValueError:
         return at
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    return format_datetime(value, seconds=True)
 
 
 def format_details(details: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTabWidget, QVBoxLayo
 
 from stagewise.core.enums import ClientStatus
 from stagewise.ui import labels
-from stagewise.ui.clients.client_list import format_date
+from stagewise.ui.dates import format_date
 
 
 def age_on(born: dt.date, today: dt.date) -> int:

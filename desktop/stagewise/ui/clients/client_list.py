@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from stagewise.core.enums import ClientStatus
 from stagewise.ui import labels
+from stagewise.ui.dates import format_date
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,6 @@ class ListQuery:
 
 # fetch(query, limit, offset) -> rows (``clients.ClientRow``)
 Fetcher = Callable[[ListQuery, int, int], list[Any]]
-
-
-def format_date(value: dt.date | None) -> str:
-    """``7 Mar 1985``: unambiguous in every locale."""
-    if value is None:
-        return ""
-    return f"{value.day} {value:%b %Y}"
 
 
 class ClientTableModel(QAbstractTableModel):

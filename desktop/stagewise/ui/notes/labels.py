@@ -7,7 +7,7 @@ import datetime as dt
 from PySide6.QtCore import QCoreApplication
 
 from stagewise.core.enums import NoteStatus
-from stagewise.ui.clients.client_list import format_date
+from stagewise.ui.dates import format_date, format_datetime, format_time
 
 
 def _tr(text: str) -> str:
@@ -46,15 +46,14 @@ def local_time(value: dt.datetime | None) -> str:
     """A stored UTC instant as local date and time, ``24 Nov 2026 14:02``."""
     if value is None:
         return "—"
-    local = _local(value)
-    return f"{format_date(local.date())} {local:%H:%M}"
+    return format_datetime(value)
 
 
 def saved(value: dt.datetime, *, today: dt.date | None = None) -> str:
     """The autosave indicator: ``Saved 14:02`` today, ``Saved 23 Nov 2026 17:40`` on another day."""
     local = _local(value)
     today = today or dt.date.today()
-    when = f"{local:%H:%M}" if local.date() == today else local_time(value)
+    when = format_time(local) if local.date() == today else local_time(value)
     return _tr("Saved %1").replace("%1", when)
 
 

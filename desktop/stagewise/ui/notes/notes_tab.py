@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -42,11 +43,13 @@ class NoteRow(QWidget):
     def __init__(self, summary: NoteSummary, title: str) -> None:
         super().__init__()
         self.summary = summary
-        self.title = QLabel(f"{note_labels.local_date(summary.written_at)} · {title}")
+        # The title gives way (… at its end), never the badge: a long title once squeezed it away.
+        self.title = ElidedLabel(f"{note_labels.local_date(summary.written_at)} · {title}")
         self.title.setObjectName("noteRowTitle")
         self.badge = QLabel(note_labels.status(summary.status))
         self.badge.setObjectName("noteBadge")
         self.badge.setProperty("state", note_labels.status_state(summary.status))
+        self.badge.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         repolish(self.badge)
         self.meta = QLabel(summary.author_username)
         self.meta.setObjectName("noteMeta")
@@ -54,8 +57,7 @@ class NoteRow(QWidget):
         self.preview.setObjectName("noteMeta")
         top = QHBoxLayout()
         top.setSpacing(8)
-        top.addWidget(self.title)
-        top.addStretch(1)
+        top.addWidget(self.title, 1)
         top.addWidget(self.badge)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 7, 10, 7)

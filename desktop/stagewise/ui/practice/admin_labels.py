@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication
 
 from stagewise.core.enums import AdministrationMode, AdministrationStatus
-from stagewise.ui.clients.client_list import format_date
+from stagewise.ui.dates import format_date, format_datetime
 
 if TYPE_CHECKING:  # annotations only: the start-up path imports this module
     from stagewise.core.instruments.model import Form
@@ -72,9 +72,7 @@ def local_date(value: dt.datetime | dt.date | None) -> str:
 def local_time(value: dt.datetime | None) -> str:
     if value is None:
         return "—"
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-    local = aware.astimezone()
-    return f"{format_date(local.date())} {local:%H:%M}"
+    return format_datetime(value)
 
 
 def number(value: float | int | None) -> str:

@@ -30,6 +30,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from stagewise.ui.dates import format_date, format_time
 from stagewise.ui.dialogs import Messages
 from stagewise.ui.workers import OpRunner
 
@@ -68,16 +69,16 @@ def read_status(practice: Any, now: dt.datetime) -> Status:
 
 
 def describe_time(at: dt.datetime | None, now: dt.datetime) -> str:
-    """``today 09:30``, ``yesterday 17:02``, ``3 days ago (2026-01-05)`` or ``never``."""
+    """``today 09:30``, ``yesterday 17:02``, ``3 days ago (5 Jan 2026)`` or ``never`` (locale times)."""
     if at is None:
         return "never"
     local = at.astimezone(now.tzinfo)
     days = (now.date() - local.date()).days
     if days <= 0:
-        return f"today {local:%H:%M}"
+        return f"today {format_time(local)}"
     if days == 1:
-        return f"yesterday {local:%H:%M}"
-    return f"{days} days ago ({local:%Y-%m-%d})"
+        return f"yesterday {format_time(local)}"
+    return f"{days} days ago ({format_date(local.date())})"
 
 
 class BackupStatus(QWidget):

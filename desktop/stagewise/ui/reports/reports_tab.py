@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from stagewise.core.reports.client_summary import Audience
 from stagewise.core.reports.layout import PageSizeName
 from stagewise.ui.context import AppContext
+from stagewise.ui.dates import configure_date_edit
 from stagewise.ui.reports.pdf_preview import Job, ReportActions
 from stagewise.ui.workers import OpRunner
 
@@ -65,7 +66,7 @@ class PeriodPicker(QWidget):
         self.to_edit = QDateEdit(_qdate(today))
         for edit in (self.from_edit, self.to_edit):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+            configure_date_edit(edit)
             edit.dateChanged.connect(lambda _d: self.changed.emit())
         self.from_start = QCheckBox(self.tr("from the firs&t record"))
         self.from_start.toggled.connect(self._toggled)

@@ -43,6 +43,7 @@ from stagewise.core.errors import StagewiseError, UserInputError
 from stagewise.core.stages.metrics import PracticeMetrics, compute_metrics, metrics_csv, slowest_stage
 from stagewise.ui import style
 from stagewise.ui.context import AppContext
+from stagewise.ui.dates import configure_date_edit, format_date
 from stagewise.ui.stages import words
 from stagewise.ui.stages.look import date_edit_sheet
 from stagewise.ui.workers import OpRunner
@@ -207,8 +208,7 @@ class DashboardWindow(QWidget):
         self.from_edit = QDateEdit(_qdate(today - dt.timedelta(days=365)))
         self.to_edit = QDateEdit(_qdate(today))
         for edit in (self.from_edit, self.to_edit):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+            configure_date_edit(edit)
             edit.dateChanged.connect(lambda _d: self.refresh())
         self.to_edit.setMaximumDate(_qdate(today))
         self.from_start = QCheckBox(self.tr("From the &first record"))
@@ -420,11 +420,11 @@ class DashboardWindow(QWidget):
 
     def show_metrics(self, m: PracticeMetrics) -> None:
         self.metrics = m
-        since = self.tr("the first record") if m.period_start is None else m.period_start.isoformat()
+        since = self.tr("the first record") if m.period_start is None else format_date(m.period_start)
         self.period_label.setText(
             self.tr("From %1 to %2 · %3")
             .replace("%1", since)
-            .replace("%2", m.period_end.isoformat())
+            .replace("%2", format_date(m.period_end))
             .replace("%3", m.focus or self.tr("all focuses, counting client-focus pairs"))
         )
         counts = [(words.stage(s), m.distribution[s], False) for s in Stage]

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from stagewise.core.stages.records import DecisionInfo
-from stagewise.ui.clients.client_list import format_date
+from stagewise.ui.dates import format_date
 from stagewise.ui.stages import words
 
 COLUMNS = ("#", "Date", "Decision", "Intervention", "Reason")

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from stagewise.core.enums import Stage
 from stagewise.core.stages.records import MAX_REASON
+from stagewise.ui.dates import configure_date_edit
 from stagewise.ui.stages import words
 from stagewise.ui.stages.look import date_edit_sheet
 
@@ -142,7 +143,7 @@ class RecordStageDialog(QDialog):
         self.date_edit = QDateEdit(QDate(today.year, today.month, today.day))
         self.date_edit.setObjectName("effectiveDate")
         self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("yyyy-MM-dd")
+        configure_date_edit(self.date_edit)
         self.date_edit.setMaximumDate(QDate(today.year, today.month, today.day))
         self.error = QLabel()
         self.error.setObjectName("errorLabel")

@@ -41,6 +41,7 @@ from stagewise.core.stages.interventions import (
 )
 from stagewise.core.stages.records import DecisionInfo, StageRecordInfo
 from stagewise.ui.context import AppContext
+from stagewise.ui.dates import format_date, local
 from stagewise.ui.stages import words
 from stagewise.ui.stages.data import FocusView, load_focus_view
 from stagewise.ui.stages.decisions_table import DecisionsTable
@@ -309,7 +310,7 @@ class StageTab(QWidget):
                 else ""
             )
             since = self._since(view)
-            detail = self.tr("Since %1").replace("%1", since.isoformat()) if since else ""
+            detail = self.tr("Since %1").replace("%1", format_date(since)) if since else ""
             if current.stage is None:
                 detail += " · " + self.tr("reassessment reminders are paused")
             elif current.proposed is not None and current.proposed != current.stage:
@@ -370,7 +371,7 @@ class StageTab(QWidget):
             if adm is not None:
                 source = instrument_title(adm.form_id)
                 if adm.completed_at is not None:
-                    source += ", " + adm.completed_at.astimezone().date().isoformat()
+                    source += ", " + format_date(local(adm.completed_at).date())
         current = view.current.stage if view is not None and view.current is not None else None
         if self.record_dialog is not None:
             self.record_dialog.close()

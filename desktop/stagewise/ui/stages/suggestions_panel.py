@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from stagewise.core.enums import DecisionKind
 from stagewise.core.stages.interventions import InterventionEntry, InterventionModel
 from stagewise.core.stages.records import MAX_REASON, MAX_TITLE, DecisionInfo, FocusSuggestions
+from stagewise.ui.dates import format_date, local
 from stagewise.ui.stages import words
 
 
@@ -185,7 +186,7 @@ class SuggestionCard(QFrame):
 
 
 def _day(moment: dt.datetime) -> str:
-    return moment.astimezone().date().isoformat()
+    return format_date(local(moment).date())
 
 
 class SuggestionsPanel(QWidget):

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from stagewise.core.enums import Stage
 from stagewise.core.stages.records import DecisionInfo, StageRecordInfo, Timeline, TimelinePoint
 from stagewise.ui import style
+from stagewise.ui.dates import format_date
 from stagewise.ui.stages import words
 from stagewise.ui.stages.data import ScoreSeries
 
@@ -208,7 +209,7 @@ class TimelineChart(QWidget):
     @staticmethod
     def _record_text(point: TimelinePoint) -> str:
         rec = point.record
-        lines = [f"{rec.effective.isoformat()}: {words.stage(rec.stage)}"]
+        lines = [f"{format_date(rec.effective)}: {words.stage(rec.stage)}"]
         if rec.proposed is not None:
             lines.append(words.legend("proposed") + ": " + words.stage(rec.proposed))
         if rec.direction in ("forward", "backward"):
@@ -354,7 +355,7 @@ class TimelineChart(QWidget):
             self._small_font(p, -1)
             metrics = p.fontMetrics()
             text = words.legend("not staged for now")
-            tip = words.legend(words.PAUSED_LEGEND) + f"\n{span.start.isoformat()} – {span.end.isoformat()}"
+            tip = words.legend(words.PAUSED_LEGEND) + f"\n{format_date(span.start)} – {format_date(span.end)}"
             if span.reason:
                 tip += "\n" + span.reason
             self._hits.append((box, tip))
@@ -395,7 +396,7 @@ class TimelineChart(QWidget):
             self._hits.append(
                 (
                     QRectF(x - 16, min(start.y(), end.y()), 32, abs(end.y() - start.y()) + 1),
-                    f"{marker.day.isoformat()}: "
+                    f"{format_date(marker.day)}: "
                     + words.direction("backward")
                     + f" — {words.stage(marker.before)} → {words.stage(marker.after)}",
                 )
@@ -487,7 +488,7 @@ class TimelineChart(QWidget):
                 self._hits.append(
                     (
                         QRectF(centre.x() - 6, centre.y() - 6, 12, 12),
-                        f"{series.instrument} {series.label}: {pt.value:g} ({pt.day.isoformat()})",
+                        f"{series.instrument} {series.label}: {pt.value:g} ({format_date(pt.day)})",
                     )
                 )
             self._shape(p, shape, QPointF(lx + 6, rect.top() - 14), colour)
@@ -502,14 +503,13 @@ class TimelineChart(QWidget):
         assert self.last is not None
         self._small_font(p, -1)
         metrics = p.fontMetrics()
-        span = (self.last - self.first).days
         ticks = _date_ticks(self.first, self.last, max(2, int(rect.width() // 110)))
         for day in ticks:
             x = self._x(day, rect)
             p.setPen(QPen(GRID, 1, Qt.PenStyle.DotLine))
             p.drawLine(QPointF(x, stage_rect.top()), QPointF(x, rect.bottom()))
             p.setPen(QColor(style.MUTED))
-            text = day.strftime("%d %b %Y") if span > 0 else day.isoformat()
+            text = format_date(day)
             w = metrics.horizontalAdvance(text)
             left = min(max(x - w / 2, 2.0), self.width() - w - 4.0)
             p.drawText(QPointF(left, rect.bottom() + 6 + metrics.ascent()), text)
@@ -521,7 +521,7 @@ class TimelineChart(QWidget):
             label = (
                 words.legend("today")
                 if self.timeline.until == dt.date.today()
-                else self.timeline.until.isoformat()
+                else format_date(self.timeline.until)
             )
             p.drawText(
                 QPointF(x - metrics.horizontalAdvance(label) - 4, stage_rect.top() + metrics.ascent()), label
