@@ -113,3 +113,7 @@ class ImportValidationError(UserInputError):
 
 class IntegrityError(StagewiseError):
     """A verification found damage: a broken audit or note hash chain, or a failed page check."""
+
+
+class EncryptionUnavailableError(StagewiseError):
+    """A password-protected PDF was asked for but AES-256 is not available; nothing weaker is used."""

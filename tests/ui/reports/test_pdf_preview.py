@@ -27,7 +27,7 @@ from stagewise.ui.reports.reports_tab import ReportsTab
 from stagewise.ui.workers import OpRunner
 from tests.core.reports import report_fixtures as rf
 from tests.ui.conftest import MakeWindow, PracticeFile, shoot
-from tests.ui.reports.test_reports_tab import events, signed_in
+from tests.ui.reports.test_reports_tab import events, report_events, signed_in
 
 PASSWORD = "Lantern-Quiet-42"
 
@@ -96,7 +96,8 @@ def test_preview_renders_every_page_in_memory_with_the_password(
     assert dialog.page_label.text() == f"Page 1 of {pages}"
     print_dir = window.ctx.paths.cache / "print"
     assert not print_dir.exists() or not list(print_dir.iterdir())  # nothing written to disk
-    (event,) = events(window, "print")  # the core takes "print" or "export": a preview is a "print"
+    assert events(window, "print") == []  # a preview is viewed, not printed
+    (event,) = report_events(window, "view")
     details = json.loads(event.details)
     assert (details["report"], details["encrypted"], details["pages"]) == ("client_summary", True, pages)
 
@@ -147,6 +148,7 @@ def test_print_and_save_from_the_preview_are_audited(
     window, tab = long_summary_tab(qtbot, make_window, practice_file)
     dialog = open_preview(qtbot, tab)
     pages = dialog.page_count
+    assert events(window, "print") == []
     out = tmp_path / "printed.pdf"
 
     def ask(cls: Any, parent: QWidget | None, printer: QPrinter) -> bool:
@@ -160,7 +162,9 @@ def test_print_and_save_from_the_preview_are_audited(
         dialog.print_button.click()
     assert blocker.args == ["print", None]
     assert pdf_pages(out) == pages
-    assert len(events(window, "print")) == 2  # the preview, then the print
+    (printed,) = events(window, "print")  # recorded once the printer took the pages
+    assert json.loads(printed.details)["pages"] == pages
+    assert len(report_events(window, "view")) == 1  # the preview stays a view
     assert f"Sent {pages} page(s)" in tab.output.status.text()
 
     target = tmp_path / "saved.pdf"
@@ -172,16 +176,13 @@ def test_print_and_save_from_the_preview_are_audited(
 
 
 def test_a_wrong_password_shows_an_error_not_pages(qtbot: QtBot, tmp_path: Path) -> None:
-    from reportlab.pdfgen import canvas
+    from reportlab.lib.styles import ParagraphStyle
 
-    from stagewise.core.reports.layout import _encryption
+    from stagewise.core.reports.layout import PageDecor, para, render
 
     path = tmp_path / "locked.pdf"
-    c = canvas.Canvas(str(path), encrypt=_encryption("right"))
-    c.setFont("Helvetica-Bold", 72)
-    c.drawString(60, 600, "Locked")
-    c.showPage()
-    c.save()
+    big = ParagraphStyle("big", fontSize=72, leading=80)
+    render([para("Locked", big)], path, PageDecor("Practice", "Locked", None), password="right")  # AES-256
     runner = OpRunner()
     dialog = PdfPreviewDialog(path.read_bytes(), "Preview", runner, password="wrong")
     qtbot.addWidget(dialog)

@@ -20,7 +20,8 @@ from stagewise.core.models import AuditEvent
 from stagewise.ui.clients.chart_tabs import install_default_tabs
 from stagewise.ui.clients.chart_window import ChartWindow
 from stagewise.ui.main_window import MainWindow
-from stagewise.ui.reports.pdf_preview import PdfPreviewDialog, PrintDialog, SaveFileDialog
+from stagewise.ui.reports import pdf_preview
+from stagewise.ui.reports.pdf_preview import PdfPreviewDialog, PdfRenderError, PrintDialog, SaveFileDialog
 from stagewise.ui.reports.reports_tab import BlankFormWindow, PracticeReportWindow, ReportsTab
 from tests.ui.conftest import MakeWindow, PracticeFile, shoot, sign_in
 
@@ -51,6 +52,11 @@ def events(window: MainWindow, action: str) -> list[AuditEvent]:
     assert window.ctx.practice is not None
     with window.ctx.practice.session_factory() as s:
         return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+def report_events(window: MainWindow, action: str) -> list[AuditEvent]:
+    """The audit events of reports (a chart opening is a "view" too, without a report)."""
+    return [e for e in events(window, action) if "report" in json.loads(e.details)]
 
 
 def pdf_text(path: Path, password: str | None = None) -> str:
@@ -117,8 +123,9 @@ def test_preview_shows_the_pages_in_the_app(
     qtbot.waitUntil(lambda: 0 in dialog.images, timeout=30_000)  # opened with the password typed
     assert dialog.page_count == tab.output.last_pages >= 1
     assert "Preview shown" in tab.output.status.text()
-    (event,) = events(window, "print")  # shown on screen, nothing saved: the core's "print"
+    (event,) = report_events(window, "view")  # shown on screen: viewed, not printed, not saved
     assert json.loads(event.details)["encrypted"] is True
+    assert events(window, "print") == []
     assert events(window, "export") == []
     window.lock()
     assert tab.output.preview_dialog is None
@@ -135,7 +142,7 @@ def test_print_asks_for_a_printer_then_paints_the_pages_and_audits(
     window = signed_in(qtbot, make_window, practice_file)
     _chart, tab = open_reports(qtbot, window)
     out = tmp_path / "printed.pdf"
-    answers = iter([False, True])
+    answers = iter([False, True, True])
 
     def ask(cls: Any, parent: QWidget | None, printer: QPrinter) -> bool:
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -147,6 +154,16 @@ def test_print_asks_for_a_printer_then_paints_the_pages_and_audits(
     assert not tab.output.print_()  # cancelled in the print dialog: nothing made, nothing audited
     assert events(window, "print") == []
     assert not out.exists()
+
+    def broken(*_args: object) -> None:
+        raise PdfRenderError("the printer went away")
+
+    with monkeypatch.context() as m:  # a print that fails part-way is not recorded as printed
+        m.setattr(pdf_preview, "render_page", broken)
+        with qtbot.waitSignal(tab.output.failed, timeout=30_000):
+            assert tab.output.print_()
+    assert "Printing failed" in tab.output.error.text()
+    assert events(window, "print") == []
     with qtbot.waitSignal(tab.output.finished, timeout=30_000):
         assert tab.output.print_()
     pages = tab.output.last_pages

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
@@ -24,7 +25,6 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 from sqlalchemy.orm import Session
 
-from stagewise.core.audit import trail as audit
 from stagewise.core.instruments.model import Form, Item, Scale
 from stagewise.core.models import Setting
 from stagewise.core.reports.layout import (
@@ -40,6 +40,7 @@ from stagewise.core.reports.layout import (
     styles,
     table_style,
 )
+from stagewise.core.reports.output import Output, ReportEvent, output_of, record_output
 
 GRID_MAX_OPTIONS = 6
 NUM_W = 1.0 * cm  # item-number column ("10." must not wrap)
@@ -269,11 +270,11 @@ def write_blank_form(
     practice_name: str = "",
     page_size: PageSizeName = PageSizeName.A4,
     password: str | None = None,
-    action: str = "print",
+    action: Output | str | None = Output.PRINT,
 ) -> Rendered:
-    """Print a blank form and record it in the practice's audit log (entity ``form``, id = form id)."""
-    if action not in ("print", "export"):
-        raise ValueError("action must be 'print' or 'export'")
+    """Render a blank form and record ``action`` (view, print, export; None: the caller records it when
+    it happens, see :mod:`stagewise.core.reports.output`) in the audit log (entity ``form``, id = form id)."""
+    output = output_of(action)
     safety = session.get(Setting, "safety_text")
     rendered = render_blank_form(
         form,
@@ -284,10 +285,7 @@ def write_blank_form(
         password=password,
         safety_text=str(safety.value) if safety is not None and safety.value else None,
     )
-    audit.record(
-        session,
-        actor,
-        action,
+    event = ReportEvent(
         "form",
         form.id,
         {
@@ -297,4 +295,6 @@ def write_blank_form(
             "encrypted": rendered.encrypted,
         },
     )
-    return rendered
+    if output is not None:
+        record_output(session, actor, output, event)
+    return replace(rendered, event=event)

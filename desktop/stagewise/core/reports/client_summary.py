@@ -9,7 +9,7 @@ Client version ("Your progress summary"): the same timeline and score charts wit
 plain-language stage labels and friendly explanations; no override reasons, no note content, no hashes,
 no risk-flag wording, no questionnaire stage suggestions.
 
-Every print or save is audited by :func:`write_client_summary` (ids and counts only).
+Every view, print or save is audited (ids and counts only): see :mod:`stagewise.core.reports.output`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import enum
 import os
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import IO
 from xml.sax.saxutils import escape
 
@@ -27,7 +28,6 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 from sqlalchemy.orm import Session
 
-from stagewise.core.audit import trail as audit
 from stagewise.core.models import Stage, StageBasis
 from stagewise.core.reports import charts, specs
 from stagewise.core.reports.data import (
@@ -53,6 +53,7 @@ from stagewise.core.reports.layout import (
     styles,
     table_style,
 )
+from stagewise.core.reports.output import Output, ReportEvent, output_of, record_output
 
 NOTE_FIELD_LIMIT = 400  # characters of each note field shown in a summary (the full note stays in the app)
 
@@ -529,7 +530,7 @@ def write_client_summary(
     include_notes: bool = False,
     page_size: PageSizeName = PageSizeName.A4,
     password: str | None = None,
-    action: str = "export",
+    action: Output | str | None = Output.EXPORT,
     confidentiality: str | None = None,
 ) -> Rendered:
     """Gather, render and audit one client's progress summary.
@@ -546,14 +547,15 @@ def write_client_summary(
         include_notes: include signed-note summaries (clinician version only; off by default).
         page_size: A4 or Letter.
         password: optional PDF password.
-        action: audit action, ``"print"`` or ``"export"`` (saving a file).
+        action: what is happening to it (``view``, ``print``, ``export``: recorded in the audit log
+            in this transaction), or None to render only (the caller records the print when it
+            happens, with :func:`~stagewise.core.reports.output.record_output` and ``Rendered.event``).
         confidentiality: footer sentence (default: the standard confidentiality notice).
 
     Returns:
         The page count and whether the PDF is encrypted.
     """
-    if action not in ("print", "export"):
-        raise ValueError("action must be 'print' or 'export'")
+    output = output_of(action)
     notes = include_notes and audience is Audience.CLINICIAN
     data = gather_client_report(
         session, client_id, start=start, end=end, focus_keys=focus_keys, include_notes=notes
@@ -561,10 +563,7 @@ def write_client_summary(
     rendered = build_client_summary(
         data, out, audience=audience, page_size=page_size, password=password, confidentiality=confidentiality
     )
-    audit.record(
-        session,
-        actor,
-        action,
+    event = ReportEvent(
         "client",
         client_id,
         {
@@ -579,4 +578,6 @@ def write_client_summary(
             "encrypted": rendered.encrypted,
         },
     )
-    return rendered
+    if output is not None:
+        record_output(session, actor, output, event)
+    return replace(rendered, event=event)

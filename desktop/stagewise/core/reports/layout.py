@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Table, TableStyle
 
+from stagewise.core.errors import EncryptionUnavailableError
 from stagewise.core.reports.fonts import FAMILY, register_fonts
+from stagewise.core.reports.output import ReportEvent
 
 # Okabe & Ito (2008) colour-universal-design palette: distinguishable with the common colour-vision
 # deficiencies.  Charts also vary line style and marker shape, so no meaning rests on colour alone.
@@ -272,27 +275,52 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab is untyped
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """What a report render produced."""
+    """What a report render produced; ``event`` is the audit event a ``write_*`` function records
+    (or leaves to the caller, see :mod:`stagewise.core.reports.output`)."""
 
     pages: int
     encrypted: bool
+    event: ReportEvent | None = None
 
 
-def _encryption(password: str | None) -> Any:
-    if not password:
-        return None
-    from reportlab.lib import pdfencrypt
+def _encrypt(pdf: bytes, password: str) -> bytes:
+    """``pdf`` encrypted with AES-256 (standard security handler /V 5 /R 6, crypt filter /AESV3).
 
-    try:  # AES-256 needs the optional pure-Python AES package; otherwise 128-bit RC4 (PDF 1.4)
-        import pyaes  # type: ignore[import-not-found]  # noqa: F401
+    ReportLab's own encryption offers 128-bit RC4 or the deprecated AES revision 5 (which poppler
+    refuses), so the finished PDF is encrypted by pypdf instead; no weaker cipher is ever used.  The
+    password is both the user and the owner password (as before); printing and copying are allowed,
+    changing the document is not.
 
-        strength = 256
-    except ImportError:
-        strength = 128
-    enc = pdfencrypt.StandardEncryption(
-        password, canPrint=1, canModify=0, canCopy=1, canAnnotate=0, strength=strength
-    )
-    return enc
+    Raises:
+        EncryptionUnavailableError: pypdf or its AES back end (``cryptography``) is missing.
+    """
+    try:
+        from pypdf import PdfWriter
+        from pypdf.constants import UserAccessPermissions as Perm
+    except ImportError as exc:
+        raise EncryptionUnavailableError(_NO_AES) from exc
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    try:
+        writer.encrypt(
+            user_password=password,
+            owner_password=password,
+            algorithm="AES-256",
+            permissions_flag=Perm.PRINT
+            | Perm.PRINT_TO_REPRESENTATION
+            | Perm.EXTRACT
+            | Perm.EXTRACT_TEXT_AND_GRAPHICS,
+        )
+    except (ImportError, NotImplementedError) as exc:  # pypdf without an AES back end
+        raise EncryptionUnavailableError(_NO_AES) from exc
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+_NO_AES = (
+    "The PDF cannot be password-protected: AES-256 encryption needs the 'pypdf' and 'cryptography' "
+    "packages. Reinstall Stagewise, or make the PDF without a password."
+)
 
 
 def render(
@@ -311,16 +339,20 @@ def render(
         out: a file name or a binary file object.
         decor: header and footer content.
         page_size: A4 or Letter.
-        password: if given, the PDF opens only with it (ReportLab ``pdfencrypt``).
+        password: if given, the PDF opens only with it (AES-256; raises
+            :class:`EncryptionUnavailableError` rather than fall back to a weaker cipher).
         subject: the PDF's subject metadata (never a client name: metadata is easy to overlook).
 
     Returns:
         The number of pages written.
     """
     register_fonts()
+    # Encrypted: lay out in memory, encrypt the finished file, then write it out.
+    plain = io.BytesIO() if password else None
+    target: Any = plain if plain is not None else (os.fspath(out) if isinstance(out, os.PathLike) else out)
     width, height = page_size.size
     doc = BaseDocTemplate(
-        os.fspath(out) if isinstance(out, os.PathLike) else out,
+        target,
         pagesize=(width, height),
         leftMargin=MARGIN,
         rightMargin=MARGIN,
@@ -331,7 +363,6 @@ def render(
         subject=subject,
         creator="Stagewise",
         invariant=1,
-        encrypt=_encryption(password),
         initialFontName=FAMILY.regular,
     )
     frame = Frame(
@@ -353,4 +384,11 @@ def render(
     result: dict[str, int] = {}
     maker = type("NumberedCanvas", (_NumberedCanvas,), {"decor": decor, "result": result})
     doc.build(story, canvasmaker=maker)
+    if plain is not None and password:
+        data = _encrypt(plain.getvalue(), password)
+        if isinstance(out, str | os.PathLike):
+            with open(out, "wb") as fh:
+                fh.write(data)
+        else:
+            out.write(data)
     return Rendered(pages=result.get("pages", 0), encrypted=bool(password))

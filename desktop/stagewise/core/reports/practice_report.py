@@ -21,7 +21,6 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stagewise.core.audit import trail as audit
 from stagewise.core.models import Client, ClientStatus, Focus, Setting, Stage, StageRecord
 from stagewise.core.reports import charts
 from stagewise.core.reports.client_summary import fmt_date
@@ -36,6 +35,7 @@ from stagewise.core.reports.layout import (
     render,
     styles,
 )
+from stagewise.core.reports.output import Output, ReportEvent, output_of, record_output
 
 DEIDENTIFIED_CONFIDENTIALITY = (
     "De-identified: no client names or chart numbers. Small counts may still identify people."
@@ -389,7 +389,7 @@ def write_practice_report(
     page_size: PageSizeName = PageSizeName.A4,
     password: str | None = None,
     metrics: Mapping[str, Any] | None = None,
-    action: str = "export",
+    action: Output | str | None = Output.EXPORT,
 ) -> Rendered:
     """Gather, render and audit the practice report.
 
@@ -403,10 +403,10 @@ def write_practice_report(
         page_size: A4 or Letter.
         password: optional PDF password.
         metrics: precomputed metrics JSON (else computed here).
-        action: ``"print"`` or ``"export"``.
+        action: ``view``, ``print`` or ``export`` (audited now), or None to render only (see
+            :mod:`stagewise.core.reports.output`).
     """
-    if action not in ("print", "export"):
-        raise ValueError("action must be 'print' or 'export'")
+    output = output_of(action)
     if start is not None and end is not None and start > end:
         from stagewise.core.errors import UserInputError
 
@@ -415,10 +415,7 @@ def write_practice_report(
     rendered = build_practice_report(
         data, out, deidentified=deidentified, page_size=page_size, password=password
     )
-    audit.record(
-        session,
-        actor,
-        action,
+    event = ReportEvent(
         "practice",
         None,
         {
@@ -431,4 +428,6 @@ def write_practice_report(
             "encrypted": rendered.encrypted,
         },
     )
-    return rendered
+    if output is not None:
+        record_output(session, actor, output, event)
+    return replace(rendered, event=event)

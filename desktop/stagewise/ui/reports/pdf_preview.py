@@ -8,12 +8,12 @@ in the audit log.
 
 * Preview: the PDF is made in memory (never written to disk) and its pages are shown as images in a
   ``PdfPreviewDialog`` (fit to width, zoom, page x of y, PgUp/PgDn), rasterised on a worker as they
-  come into view.  The core only accepts ``"print"`` or ``"export"``, so a preview is audited as
-  ``"print"``: the report left the database for a screen, with nothing saved.
-* Print…: the standard print dialog (``PrintDialog.ask``), then the PDF is made in memory (audited
-  ``"print"``); a worker rasterises each page at the printer's resolution (at most 300 dpi) and the UI
-  thread paints it on the ``QPrinter`` (``QPainter`` on a printer stays on the UI thread), one page at a
-  time, honouring the page range, copies, collation and page order the dialog set.
+  come into view.  Audited ``"view"``: the report was shown on screen, nothing printed or saved.
+* Print…: the standard print dialog (``PrintDialog.ask``), then the PDF is made in memory (not audited
+  yet); a worker rasterises each page at the printer's resolution (at most 300 dpi) and the UI thread
+  paints it on the ``QPrinter`` (``QPainter`` on a printer stays on the UI thread), one page at a time,
+  honouring the page range, copies, collation and page order the dialog set.  Only when the printer
+  has taken every page is the print audited (``Job.record``); a cancelled or failed print is not.
 * Save as…: the save dialog (``SaveFileDialog.ask``), then the core writes the file (audited
   ``"export"``).
 
@@ -51,24 +51,39 @@ from shiboken6 import Shiboken
 
 from stagewise.core.errors import StagewiseError
 from stagewise.core.paths import AppPaths
+from stagewise.core.reports.output import Output, ReportEvent, record_output
 from stagewise.ui.workers import OpRunner
 
 log = logging.getLogger(__name__)
 
-# Writes the PDF to ``out`` (a path or a binary file) and audits it; returns the core's ``Rendered``.
-Writer = Callable[[Any, str], Any]  # (out, action) -> Rendered
+# Writes the PDF to ``out`` (a path or a binary file) and audits ``action`` (None: render only);
+# returns the core's ``Rendered`` (whose ``event`` a later ``Recorder`` call records).
+Writer = Callable[[Any, Output | None], Any]  # (out, action) -> Rendered
+Recorder = Callable[[Output, ReportEvent], None]  # records a print once it has happened
 
 PRINT_DPI_CAP = 300
-PREVIEW_ACTION = "print"  # the core's write_* accept only "print" / "export" (see the module notes)
+PREVIEW_ACTION = Output.VIEW  # a preview is recorded as viewed, never as printed
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """What to render: ``write(out, action)`` (runs on a worker), a file name to suggest, the password."""
+    """What to render: ``write(out, action)`` and ``record(action, event)`` (both run on a worker), a
+    file name to suggest, the password."""
 
     write: Writer
     suggested_name: str
     password: str | None = None
+    record: Recorder | None = None
+
+
+def recorder(practice: Any, actor: str | None) -> Recorder:
+    """A ``Job.record`` that records a report output in ``practice`` (its own transaction)."""
+
+    def record(action: Output, event: ReportEvent) -> None:
+        with practice.session_factory.begin() as s:
+            record_output(s, actor, action, event)
+
+    return record
 
 
 class PdfRenderError(StagewiseError):
@@ -704,7 +719,7 @@ class ReportActions(QWidget):
         self,
         kind: str,
         job: Job,
-        action: str,
+        action: Output | None,
         target: Path | None,
         then: Callable[[bytes, Any], bool],
     ) -> bool:
@@ -796,11 +811,41 @@ class ReportActions(QWidget):
                     self.tr("Printing page %1 of %2…").replace("%1", str(done)).replace("%2", str(total))
                 )
 
+            def printed(text: str) -> None:
+                if generation != self._generation or not Shiboken.isValid(self):
+                    return
+                self._set_running(None)
+                self.status.setText(text)
+                self.finished.emit("print", None)
+
+            def not_recorded(exc: BaseException) -> None:
+                if generation != self._generation or not Shiboken.isValid(self):
+                    return
+                self._set_running(None)
+                if not isinstance(exc, StagewiseError | OSError):
+                    raise exc
+                log.warning("a print could not be recorded in the audit log: %s", type(exc).__name__)
+                self.show_error(
+                    self.tr("Printed, but the audit log could not record it: %1").replace("%1", str(exc))
+                )
+                self.failed.emit(str(exc))
+
             def end(ok: bool, text: str) -> None:
                 if generation != self._generation:
                     return
                 self.page_printer = None
                 pp.deleteLater()  # with the printer and the PDF's bytes
+                event = getattr(rendered, "event", None)
+                if ok and job.record is not None and event is not None:
+                    # The print happened: record it now (and only now), then say so.
+                    record = job.record
+                    self.runner.run(
+                        lambda: record(Output.PRINT, event),
+                        on_done=lambda _r: printed(text),
+                        on_failed=not_recorded,
+                        name="report print audit",
+                    )
+                    return
                 self._set_running(None)
                 if ok:
                     self.status.setText(text)
@@ -826,7 +871,7 @@ class ReportActions(QWidget):
             pp.start()
             return False
 
-        return self._start("print", job, "print", None, paint)
+        return self._start("print", job, None, None, paint)
 
     def save_as(self, job: Job | None = None) -> bool:
         job = job or self.job()
@@ -840,7 +885,7 @@ class ReportActions(QWidget):
             self.status.setText(self.tr("Saved %1.").replace("%1", str(target)))
             return True
 
-        return self._start("save", job, "export", target, saved)
+        return self._start("save", job, Output.EXPORT, target, saved)
 
     def _dialog_parent(self) -> QWidget:
         """The preview when it is open and in front (its Print… and Save as…), else this widget."""

@@ -2,7 +2,8 @@
 
 Each screen gathers its choices on the UI thread and hands a ``Job`` (with the PDF password, which the
 in-app preview and printing need to open the PDF) to ``ReportActions`` (Preview, Print…, Save as…),
-which renders off the UI thread; the core ``write_*`` functions audit every print and export.
+which renders off the UI thread; the core ``write_*`` functions audit every preview (viewed) and
+save, and ``Job.record`` records a print once the printer has taken it.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from PySide6.QtWidgets import (
 
 from stagewise.core.reports.client_summary import Audience
 from stagewise.core.reports.layout import PageSizeName
+from stagewise.core.reports.output import Output
 from stagewise.ui.context import AppContext
 from stagewise.ui.dates import configure_date_edit
-from stagewise.ui.reports.pdf_preview import Job, ReportActions
+from stagewise.ui.reports.pdf_preview import Job, ReportActions, recorder
 from stagewise.ui.workers import OpRunner
 
 log = logging.getLogger(__name__)
@@ -282,7 +284,7 @@ class ReportsTab(QWidget):
         page = PageSizeName(self.page_combo.currentData())
         password = self.password_edit.text() or None
 
-        def write(out: Any, action: str) -> Any:
+        def write(out: Any, action: Output | None) -> Any:
             with practice.session_factory.begin() as s:
                 return write_client_summary(
                     s,
@@ -300,7 +302,9 @@ class ReportsTab(QWidget):
                 )
 
         kind = "summary" if audience is Audience.CLINICIAN else "your-progress"
-        return Job(write, f"{kind}-{self.chart_number}-{end.isoformat()}.pdf", password)
+        return Job(
+            write, f"{kind}-{self.chart_number}-{end.isoformat()}.pdf", password, recorder(practice, actor)
+        )
 
     def cancel(self) -> None:
         """The app locks: drop work in progress and forget the password typed."""
@@ -384,7 +388,7 @@ class PracticeReportWindow(_ToolWindow):
         page = PageSizeName(self.page_combo.currentData())
         password = self.password_edit.text() or None
 
-        def write(out: Any, action: str) -> Any:
+        def write(out: Any, action: Output | None) -> Any:
             with practice.session_factory.begin() as s:
                 return write_practice_report(
                     s,
@@ -399,7 +403,9 @@ class PracticeReportWindow(_ToolWindow):
                 )
 
         suffix = "-deidentified" if deidentified else ""
-        return Job(write, f"practice-report{suffix}-{end.isoformat()}.pdf", password)
+        return Job(
+            write, f"practice-report{suffix}-{end.isoformat()}.pdf", password, recorder(practice, actor)
+        )
 
 
 class BlankFormWindow(_ToolWindow):
@@ -441,10 +447,10 @@ class BlankFormWindow(_ToolWindow):
         page = PageSizeName(self.page_combo.currentData())
         practice_name = self.ctx.practice_name
 
-        def write(out: Any, action: str) -> Any:
+        def write(out: Any, action: Output | None) -> Any:
             with practice.session_factory.begin() as s:
                 return write_blank_form(
                     s, form, out, actor=actor, practice_name=practice_name, page_size=page, action=action
                 )
 
-        return Job(write, f"{form.id}-blank.pdf")
+        return Job(write, f"{form.id}-blank.pdf", record=recorder(practice, actor))
