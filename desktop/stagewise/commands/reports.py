@@ -55,7 +55,16 @@ def register(subparsers: Any) -> None:
         help="clinician (default) or client (plain language, no clinician-only content)",
     )
     p.add_argument(
-        "--notes", action="store_true", help="include signed-note summaries and hashes (clinician version)"
+        "--notes",
+        action="store_true",
+        help="include signed notes, a short excerpt of each, with their hashes in an appendix (clinician "
+        "version)",
+    )
+    p.add_argument(
+        "--note-text",
+        choices=("excerpt", "full"),
+        default=None,
+        help="with --notes: a short excerpt of each note (default) or its full text",
     )
     p.add_argument("--deidentify", action="store_true", help="practice report without names or chart numbers")
     _output_arguments(p)
@@ -147,6 +156,8 @@ def _report(args: argparse.Namespace) -> int:
         )
     if args.client and args.deidentify:
         raise UserInputError("--deidentify applies to the practice report (--practice).")
+    if args.note_text is not None and not args.notes:
+        raise UserInputError("--note-text applies with --notes.")
     if args.notes and args.audience == "client":
         raise UserInputError(
             "The client version never includes notes; leave out --notes or use --audience clinician."
@@ -172,6 +183,7 @@ def _report(args: argparse.Namespace) -> int:
             else:
                 from stagewise.core.reports.client_summary import Audience, write_client_summary
                 from stagewise.core.reports.data import find_client_id
+                from stagewise.core.reports.note_summaries import NoteText
 
                 rendered = write_client_summary(
                     session,
@@ -183,6 +195,7 @@ def _report(args: argparse.Namespace) -> int:
                     end=end,
                     focus_keys=args.focus,
                     include_notes=args.notes,
+                    note_text=NoteText(args.note_text or "excerpt"),
                     page_size=page_size,
                     password=password,
                 )

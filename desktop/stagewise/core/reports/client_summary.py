@@ -2,12 +2,14 @@
 
 Clinician version: focuses with the clinician's current stage (and the questionnaire's, if different),
 a stage timeline per focus, score trends with their bands, the stage decisions with their reasons, a table
-of administrations, accepted interventions, optionally signed-note summaries with each note's hash, and a
-signature block.
+of administrations, accepted interventions, optionally signed notes (excerpts, or in full) and a
+signature block, then an appendix of the notes' hashes.
 
-Client version ("Your progress summary"): the same timeline and score charts with the practice's
-plain-language stage labels and friendly explanations; no override reasons, no note content, no hashes,
-no risk-flag wording, no questionnaire stage suggestions.
+Client version ("Your progress summary"): plain all the way through, at about a 6th–8th grade reading
+level: the same timelines with the practice's plain-language stage labels, what was agreed in each
+intervention's client wording (never a model's or process's name), the questionnaires filled in (names and
+dates: no scores, bands, subscales or citations); no override reasons, no note content, no hashes, no
+risk-flag wording, no questionnaire stage suggestions.
 
 Every view, print or save is audited (ids and counts only): see :mod:`stagewise.core.reports.output`.
 """
@@ -21,9 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import IO
-from xml.sax.saxutils import escape
 
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 from sqlalchemy.orm import Session
@@ -35,7 +35,7 @@ from stagewise.core.reports.data import (
     AdministrationEntry,
     ClientReportData,
     FocusSummary,
-    NoteEntry,
+    InterventionEntry,
     StageEntry,
     client_stage_label,
     gather_client_report,
@@ -46,21 +46,16 @@ from stagewise.core.reports.layout import (
     PageSizeName,
     Rendered,
     data_table,
+    fmt_date,
     frame_width,
-    markup,
+    made_line,
     para,
     render,
     styles,
     table_style,
 )
+from stagewise.core.reports.note_summaries import NoteText, hash_appendix, notes_section
 from stagewise.core.reports.output import Output, ReportEvent, output_of, record_output
-
-NOTE_FIELD_LIMIT = 400  # characters of each note field shown in a summary (the full note stays in the app)
-
-
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= NOTE_FIELD_LIMIT else text[: NOTE_FIELD_LIMIT - 1].rstrip() + "…"
 
 
 class Audience(enum.StrEnum):
@@ -76,11 +71,6 @@ BASIS_WORDS = {
     StageBasis.CLINICAL_JUDGEMENT: "clinical judgement",
     StageBasis.NOT_STAGED: "not staged",
 }
-
-
-def fmt_date(day: dt.date | dt.datetime) -> str:
-    """``2 Mar 2024`` (unambiguous in every English locale)."""
-    return f"{day.day} {day:%b %Y}"
 
 
 def fmt_score(value: float | None) -> str:
@@ -100,9 +90,23 @@ def identifiers_line(data: ClientReportData) -> str:
     return " · ".join(parts)
 
 
+GENERIC_CLIENT_WORDING = "Something we agreed to work on together"
+
+
+def client_wording(entry: InterventionEntry) -> str:
+    """How the client's summary names an intervention: the library's plain wording, the clinician's own
+    title for one they added, else a generic phrase (never a model's or a process's name)."""
+    if entry.client_wording:
+        return entry.client_wording
+    return entry.title if entry.intervention_id is None else GENERIC_CLIENT_WORDING
+
+
 class _Builder:
-    def __init__(self, data: ClientReportData, audience: Audience, page_size: PageSizeName) -> None:
+    def __init__(
+        self, data: ClientReportData, audience: Audience, page_size: PageSizeName, note_text: NoteText
+    ) -> None:
         self.data = data
+        self.note_text = note_text
         self.audience = audience
         self.clinician = audience is Audience.CLINICIAN
         self.width = frame_width(page_size)
@@ -113,7 +117,6 @@ class _Builder:
         else:
             self.names = {s: client_stage_label(s, data.client_stage_labels) for s in Stage}
         self.focus_labels = {f.key: f.label for f in data.focuses}
-        self.note_style = ParagraphStyle("note", parent=self.st.body, spaceBefore=4, spaceAfter=4)
 
     # -- helpers ------------------------------------------------------------------------------------
     def stage_text(self, stage: Stage | None) -> str:
@@ -163,11 +166,10 @@ class _Builder:
         if not self.clinician:
             self.add(
                 para(
-                    "This summary shows how things have moved over the time we have worked together: "
-                    "where you are now with each thing we are working on, how that has changed, and what "
-                    "the questionnaires you filled in showed. Moving back and forth between stages is a "
-                    "normal part of change; every step, in either direction, is something we can learn "
-                    "from together."
+                    "This summary shows how things have gone over the time we have worked together. It "
+                    "shows where you are now with each thing we are working on, and how that has changed. "
+                    "Moving back and forth between stages is a normal part of change. Every step, in "
+                    "either direction, is something we can learn from together."
                 )
             )
 
@@ -272,7 +274,7 @@ class _Builder:
             else:
                 table = data_table(
                     ["Date", "What we agreed to try"],
-                    [[fmt_date(i.decided_at), i.title] for i in f.interventions],
+                    [[fmt_date(i.decided_at), client_wording(i)] for i in f.interventions],
                     [0.18 * w, 0.82 * w],
                 )
             self.add(para(title, st.h3), table)
@@ -314,15 +316,7 @@ class _Builder:
             return
         # Never leave the section heading alone at the foot of a page: it needs room for its first chart.
         self.add(CondPageBreak(8.5 * cm))
-        self.add(para("Score trends" if self.clinician else "Your questionnaire scores over time", st.h1))
-        if not self.clinician:
-            self.add(
-                para(
-                    "Each chart shows one questionnaire. The shaded areas show the ranges the "
-                    "questionnaire's authors describe; they help us talk about the scores, they are not "
-                    "labels for you."
-                )
-            )
+        self.add(para("Score trends", st.h1))
         for (form_id, focus_key), entries in sorted(
             groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
         ):
@@ -372,81 +366,56 @@ class _Builder:
         d = self.data
         st = self.st
         self.add(CondPageBreak(4 * cm))
-        self.add(para("Questionnaires completed" if not self.clinician else "Administrations", st.h1))
+        self.add(para("Questionnaires you filled in" if not self.clinician else "Administrations", st.h1))
         if not d.administrations:
             self.add(para("No questionnaire was completed in this period."))
             return
         w = self.width
+        if not self.clinician:
+            self.add(
+                para(
+                    "These are the questionnaires you filled in. We use your answers to talk about how "
+                    "things are going. Your clinician can go through your answers with you at any time."
+                ),
+                data_table(
+                    ["Date", "Questionnaire", "About"],
+                    [
+                        [
+                            fmt_date(a.completed_at),
+                            specs.short_title(a.form_id),
+                            self.focus_labels.get(a.focus_key, a.focus_key) if a.focus_key else "you",
+                        ]
+                        for a in d.administrations
+                    ],
+                    [0.2 * w, 0.35 * w, 0.45 * w],
+                ),
+            )
+            return
         rows: list[Sequence[str | Flowable]] = []
         for a in d.administrations:
             parts = []
             for name, value in a.scores.items():
-                if value is None and not self.clinician:
-                    continue
                 text = f"{name.replace('_', ' ')} {fmt_score(value)}"
                 band = a.bands.get(name)
-                if band and self.clinician:
+                if band:
                     text += f" ({band})"
                 parts.append(text)
             scores = "; ".join(parts) or "–"
-            if not a.complete and self.clinician:
+            if not a.complete:
                 scores += " [incomplete]"
             focus = self.focus_labels.get(a.focus_key, a.focus_key) if a.focus_key else "–"
-            if self.clinician:
-                extra = CLINICAL_STAGE_NAMES[a.stage] if a.stage else ""
-                if a.flags:
-                    flags = ", ".join(f.replace("_", " ") for f in a.flags)
-                    extra = f"{extra}; flagged: {flags}" if extra else f"Flagged: {flags}"
-                extra = extra or "–"
-                rows.append([fmt_date(a.completed_at), specs.short_title(a.form_id), focus, scores, extra])
-            else:
-                rows.append([fmt_date(a.completed_at), specs.short_title(a.form_id), focus, scores])
-        if self.clinician:
-            self.add(
-                data_table(
-                    ["Date", "Questionnaire", "Focus", "Scores", "Stage suggested"],
-                    rows,
-                    [0.13 * w, 0.16 * w, 0.12 * w, 0.41 * w, 0.18 * w],
-                )
-            )
-        else:
-            self.add(
-                data_table(
-                    ["Date", "Questionnaire", "About", "Scores"],
-                    rows,
-                    [0.15 * w, 0.18 * w, 0.17 * w, 0.5 * w],
-                )
-            )
-
-    def notes_section(self, notes: Sequence[NoteEntry]) -> None:
-        st = self.st
-        self.add(CondPageBreak(4 * cm), para("Signed notes (summaries)", st.h1))
+            extra = CLINICAL_STAGE_NAMES[a.stage] if a.stage else ""
+            if a.flags:
+                flags = ", ".join(f.replace("_", " ") for f in a.flags)
+                extra = f"{extra}; flagged: {flags}" if extra else f"Flagged: {flags}"
+            rows.append([fmt_date(a.completed_at), specs.short_title(a.form_id), focus, scores, extra or "–"])
         self.add(
-            para(
-                "Each signed note is summarised; its SHA-256 hash identifies the exact signed text kept in "
-                "the practice file (verify with “stagewise verify”).",
-                st.small,
+            data_table(
+                ["Date", "Questionnaire", "Focus", "Scores", "Stage suggested"],
+                rows,
+                [0.13 * w, 0.16 * w, 0.12 * w, 0.41 * w, 0.18 * w],
             )
         )
-        if not notes:
-            self.add(para("No signed note in this period."))
-        for n in notes:
-            # One paragraph per note (heading, fields, hash): far fewer flowables to lay out on ten years
-            # of notes, and a note may still split across a page break.
-            parts = [
-                f"<b>{escape(fmt_date(n.written_at))} · {escape(n.template_title)}</b> · signed by "
-                f"{escape(n.signed_by)} on {escape(fmt_date(n.signed_at))}"
-            ]
-            for name, text in n.fields:
-                parts.append(f"<b>{escape(name)}:</b> {escape(_clip(text))}")
-            parts.append(f'<font size="7">Note {n.id} hash {n.hash}</font>')
-            for add in n.addenda:
-                parts.append(
-                    f"<i>Addendum {escape(fmt_date(add.written_at))} by {escape(add.author)}:</i> "
-                    f"{escape(_clip(add.text))}"
-                )
-                parts.append(f'<font size="7">Addendum hash {add.hash}</font>')
-            self.add(markup("<br/>".join(parts), self.note_style))
 
     def signature_block(self) -> None:
         st = self.st
@@ -475,11 +444,15 @@ class _Builder:
         self.focuses_overview()
         for f in self.data.focuses:
             self.focus_section(f)
-        self.score_charts()
+        if self.clinician:  # the client's version names the questionnaires, without numbers or bands
+            self.score_charts()
         self.administrations_table()
-        if self.clinician and self.data.notes is not None:
-            self.notes_section(self.data.notes)
+        notes = self.data.notes if self.clinician else None
+        if notes is not None:
+            self.add(*notes_section(notes, self.note_text))
         self.signature_block()
+        if notes is not None:
+            self.add(*hash_appendix(notes, self.width))
         return self.story
 
 
@@ -491,6 +464,7 @@ def build_client_summary(
     page_size: PageSizeName = PageSizeName.A4,
     password: str | None = None,
     confidentiality: str | None = None,
+    note_text: NoteText = NoteText.EXCERPT,
 ) -> Rendered:
     """Render a progress summary from ``data`` (no database, no audit; see :func:`write_client_summary`).
 
@@ -501,17 +475,17 @@ def build_client_summary(
         page_size: A4 or Letter.
         password: optional PDF password.
         confidentiality: footer sentence (default: the standard confidentiality notice).
+        note_text: signed notes (when ``data`` has them) as short excerpts (default) or in full.
 
     Returns:
         The page count and whether the PDF is encrypted.
     """
-    story = _Builder(data, audience, page_size).build()
-    generated = data.generated_at or dt.datetime.now(dt.UTC)
+    story = _Builder(data, audience, page_size, note_text).build()
     decor = PageDecor(
         practice_name=data.practice_name,
         title="Progress summary" if audience is Audience.CLINICIAN else "Your progress summary",
         identifiers=identifiers_line(data),
-        generated=f"Made with Stagewise on {fmt_date(generated)} {generated:%H:%M} UTC",
+        generated=made_line(data.generated_at),
         **({"confidentiality": confidentiality} if confidentiality else {}),
     )
     return render(story, out, decor, page_size=page_size, password=password, subject="Progress summary")
@@ -532,6 +506,7 @@ def write_client_summary(
     password: str | None = None,
     action: Output | str | None = Output.EXPORT,
     confidentiality: str | None = None,
+    note_text: NoteText = NoteText.EXCERPT,
 ) -> Rendered:
     """Gather, render and audit one client's progress summary.
 
@@ -544,13 +519,15 @@ def write_client_summary(
         start: first day (default: the client's first record).
         end: last day (default: today).
         focus_keys: focuses to include (default: all).
-        include_notes: include signed-note summaries (clinician version only; off by default).
+        include_notes: include signed notes (clinician version only; off by default), with their hashes
+            in an appendix.
         page_size: A4 or Letter.
         password: optional PDF password.
         action: what is happening to it (``view``, ``print``, ``export``: recorded in the audit log
             in this transaction), or None to render only (the caller records the print when it
             happens, with :func:`~stagewise.core.reports.output.record_output` and ``Rendered.event``).
         confidentiality: footer sentence (default: the standard confidentiality notice).
+        note_text: each note as a short excerpt (default) or in full.
 
     Returns:
         The page count and whether the PDF is encrypted.
@@ -561,7 +538,13 @@ def write_client_summary(
         session, client_id, start=start, end=end, focus_keys=focus_keys, include_notes=notes
     )
     rendered = build_client_summary(
-        data, out, audience=audience, page_size=page_size, password=password, confidentiality=confidentiality
+        data,
+        out,
+        audience=audience,
+        page_size=page_size,
+        password=password,
+        confidentiality=confidentiality,
+        note_text=note_text,
     )
     event = ReportEvent(
         "client",
@@ -573,6 +556,7 @@ def write_client_summary(
             "focuses": len(data.focuses),
             "administrations": len(data.administrations),
             "notes": len(data.notes) if data.notes is not None else None,
+            "note_text": note_text.value if data.notes is not None else None,
             "from": data.start.isoformat(),
             "to": data.end.isoformat(),
             "encrypted": rendered.encrypted,

@@ -86,13 +86,19 @@ class StageEntry:
 
 @dataclass(frozen=True, slots=True)
 class InterventionEntry:
-    """An accepted (or clinician-added) intervention."""
+    """An accepted (or clinician-added) intervention.
+
+    ``client_wording`` is the library entry's plain wording for the client (None: the entry has none or
+    is no longer in the library); a clinician-added one (``intervention_id`` None) has only its title.
+    """
 
     decided_at: dt.datetime
     title: str
     stage: Stage | None
     model: str | None
     focus_key: str
+    intervention_id: str | None = None
+    client_wording: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,10 +375,21 @@ def gather_client_report(
         .order_by(InterventionDecision.decided_at, InterventionDecision.id)
     ).scalars()
     interventions: dict[int, list[InterventionEntry]] = {fid: [] for fid in focus_ids}
+    wordings: dict[str, str] | None = None
     for d in decisions:
         if d.focus_id in interventions:
+            if wordings is None:
+                wordings = _client_wordings()
             interventions[d.focus_id].append(
-                InterventionEntry(d.decided_at, d.title, _stage(d.stage), d.model, keys_by_id[d.focus_id])
+                InterventionEntry(
+                    d.decided_at,
+                    d.title,
+                    _stage(d.stage),
+                    d.model,
+                    keys_by_id[d.focus_id],
+                    d.intervention_id,
+                    wordings.get(d.intervention_id or ""),
+                )
             )
 
     summaries = tuple(
@@ -425,6 +442,18 @@ def gather_client_report(
         clinician_name=clinician,
         client_stage_labels=_setting_map(session, "client_stage_labels"),
     )
+
+
+def _client_wordings() -> dict[str, str]:
+    """Library id -> the entry's plain wording for the client (shipped and the practice's own)."""
+    from stagewise.core.stages.interventions import load_interventions
+
+    try:
+        library = load_interventions()
+    except StagewiseError:  # a broken practice library must not stop a printout
+        log.warning("the intervention library could not be loaded; printing generic wording")
+        return {}
+    return {e.id: e.client_wording for e in library.entries if e.client_wording}
 
 
 def _templates() -> TemplateLibrary | None:

@@ -11,6 +11,7 @@ light rules, a colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Des
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import functools
 import io
@@ -193,6 +194,19 @@ class PageDecor:
     identifiers: str | None
     confidentiality: str = DEFAULT_CONFIDENTIALITY
     generated: str = ""
+
+
+def fmt_date(day: dt.date | dt.datetime) -> str:
+    """``2 Mar 2024`` (unambiguous in every English locale)."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def made_line(when: dt.datetime | None = None) -> str:
+    """The footer's "when it was made", in the computer's local time zone (files and the CLI keep ISO
+    8601 in UTC; a person reading a page reads the clock on their wall)."""
+    local = (when or dt.datetime.now(dt.UTC)).astimezone()
+    zone = local.tzname() or local.strftime("UTC%z")
+    return f"Made with Stagewise on {fmt_date(local)} at {local:%H:%M} {zone}"
 
 
 def frame_width(page_size: PageSizeName) -> float:

@@ -23,14 +23,15 @@ from sqlalchemy.orm import Session
 
 from stagewise.core.models import Client, ClientStatus, Focus, Setting, Stage, StageRecord
 from stagewise.core.reports import charts
-from stagewise.core.reports.client_summary import fmt_date
 from stagewise.core.reports.data import CLINICAL_STAGE_NAMES, practice_name
 from stagewise.core.reports.layout import (
     PageDecor,
     PageSizeName,
     Rendered,
     data_table,
+    fmt_date,
     frame_width,
+    made_line,
     para,
     render,
     styles,
@@ -360,13 +361,12 @@ def build_practice_report(
     """
     if deidentified:
         data = deidentify(data)
-    generated = data.generated_at or dt.datetime.now(dt.UTC)
     decor = PageDecor(
         practice_name=data.practice_name,
         title="Practice report" + (" (de-identified)" if deidentified else ""),
         identifiers=None,
         confidentiality=DEIDENTIFIED_CONFIDENTIALITY if deidentified else PRACTICE_CONFIDENTIALITY,
-        generated=f"Made with Stagewise on {fmt_date(generated)} {generated:%H:%M} UTC",
+        generated=made_line(data.generated_at),
     )
     return render(
         _story(data, deidentified, page_size),

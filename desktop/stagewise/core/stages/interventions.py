@@ -85,6 +85,8 @@ class InterventionEntry:
         notice: a copyright or licence notice to show with the entry (e.g. for SMART Recovery tools).
         category: a grouping within the model (``experiential``, ``Point 2`` …), optional.
         origin: ``"shipped"`` or the practice file's name.
+        client_wording: what the client and clinician will do together, in plain, kind words for the
+            client-facing summary (no model or process names); None in a practice file that has none.
     """
 
     id: str
@@ -101,6 +103,7 @@ class InterventionEntry:
     notice: str | None = None
     category: str | None = None
     origin: str = "shipped"
+    client_wording: str | None = None
 
     @property
     def stage_specific(self) -> bool:
@@ -129,6 +132,7 @@ class InterventionEntry:
             "notes": self.notes,
             "notice": self.notice,
             "origin": self.origin,
+            "client_wording": self.client_wording,
         }
 
 
@@ -160,6 +164,7 @@ class _EntryModel(BaseModel):
 
     id: str
     title: str = Field(min_length=1, max_length=200)
+    client_wording: str | None = Field(default=None, min_length=1, max_length=200)
     summary: str = Field(min_length=1, max_length=2000)
     stages: list[Stage]
     transition: str | None = None
@@ -363,6 +368,7 @@ def parse_library_file(path: Path, *, origin: str = "shipped") -> LibraryFile:
                 notice=_clean(e.notice or d.notice or "") or None,
                 category=e.category or d.category,
                 origin=origin,
+                client_wording=_clean(e.client_wording) if e.client_wording else None,
             )
         )
     if problems:

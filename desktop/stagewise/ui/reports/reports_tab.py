@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from stagewise.core.reports.client_summary import Audience
 from stagewise.core.reports.layout import PageSizeName
+from stagewise.core.reports.note_summaries import NoteText
 from stagewise.core.reports.output import Output
 from stagewise.ui.context import AppContext
 from stagewise.ui.dates import configure_date_edit
@@ -162,7 +163,12 @@ class ReportsTab(QWidget):
         audience.addWidget(self.client_radio)
         audience.addStretch(1)
         self.notes_check = QCheckBox(self.tr("Include signed-note s&ummaries"))
-        self.notes_check.setToolTip(self.tr("Clinician version only; off unless you choose it"))
+        self.notes_check.setToolTip(
+            self.tr("Clinician version only; off unless you choose it. Hashes print in an appendix.")
+        )
+        self.full_notes_check = QCheckBox(self.tr("Full note te&xt (instead of a short excerpt of each)"))
+        self.full_notes_check.setEnabled(False)
+        self.notes_check.toggled.connect(self._notes_changed)
         self.page_combo = _page_combo()
         self.password_edit = _password_edit()
         self.password_edit.setToolTip(self.tr("The PDF opens only with this password"))
@@ -181,6 +187,7 @@ class ReportsTab(QWidget):
         form.addRow(focus_label, self.focus_list)
         form.addRow(self.tr("For:"), audience)
         form.addRow("", self.notes_check)
+        form.addRow("", self.full_notes_check)
         for text, widget in (
             (self.tr("Pa&ge size:"), self.page_combo),
             (self.tr("PDF pass&word:"), self.password_edit),
@@ -257,6 +264,11 @@ class ReportsTab(QWidget):
         if client:
             self.notes_check.setChecked(False)
 
+    def _notes_changed(self, on: bool) -> None:
+        self.full_notes_check.setEnabled(on)
+        if not on:
+            self.full_notes_check.setChecked(False)
+
     def _problem(self) -> str:
         problem = self.period.problem()
         if not problem and self.focus_list.count() and not self.focus_keys():
@@ -281,6 +293,7 @@ class ReportsTab(QWidget):
         start, end = self.period.start, self.period.end
         keys = self.focus_keys() if self.focus_list.count() else None
         notes = self.notes_check.isChecked() and audience is Audience.CLINICIAN
+        note_text = NoteText.FULL if notes and self.full_notes_check.isChecked() else NoteText.EXCERPT
         page = PageSizeName(self.page_combo.currentData())
         password = self.password_edit.text() or None
 
@@ -296,6 +309,7 @@ class ReportsTab(QWidget):
                     end=end,
                     focus_keys=keys,
                     include_notes=notes,
+                    note_text=note_text,
                     page_size=page,
                     password=password,
                     action=action,
