@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,3 +184,72 @@ def test_cli_demo_prints_the_secrets_and_passes_stagewise_verify(
     monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_PASSPHRASE + "\n"))
     assert cli_main(["verify", str(path), "--passphrase-stdin"]) == 0
     assert capsys.readouterr().out.rstrip().endswith("Verification passed.")
+
+
+def _plain_prose(text: str) -> str:
+    """The summary's sentences: pdftotext lines rejoined where a sentence wraps; headings, table cells
+    and chart labels (lines that are not sentences) are left out, so they neither help nor hurt."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    joined: list[str] = []
+    for line in lines:
+        if joined and not re.search(r"[.!?:]$", joined[-1]) and line[:1].islower():
+            joined[-1] += " " + line
+        else:
+            joined.append(line)
+    return " ".join(s for s in joined if s.endswith(".") and len(s.split()) >= 6)
+
+
+def test_the_client_summary_is_plain_all_the_way_through(
+    demo: tuple[DemoSummary, store.Practice], tmp_path: Path
+) -> None:
+    textstat = pytest.importorskip("textstat")
+    from stagewise.core.reports import specs
+    from stagewise.core.reports.client_summary import Audience, write_client_summary
+    from stagewise.core.stages.interventions import InterventionModel, load_interventions
+    from tests.core.reports.report_pdf import flat, pdf_pages
+
+    summary, practice = demo
+    out = tmp_path / "client.pdf"
+    with practice.session_factory.begin() as s:
+        write_client_summary(
+            s, summary.heaviest_client_id, out, actor="demo.admin", audience=Audience.CLIENT, end=TODAY
+        )
+    pages = pdf_pages(out)
+    raw = "\n".join(pages)
+    text = flat(raw)
+    assert "Things we agreed to try" in text  # the heaviest chart has agreed interventions ...
+    library = load_interventions()
+    for entry in library.entries:  # ... named in plain words, never by a model's process names
+        if entry.model is InterventionModel.TTM:
+            assert entry.title not in text
+    assert any(e.client_wording and e.client_wording in text for e in library.entries)
+    for spec_list in specs.SPECS.values():  # no subscale numbers, bands or published cut-offs
+        for spec in spec_list:
+            for _name, label in spec.scores:
+                assert not re.search(rf"\b{re.escape(label)}\b\W{{0,3}}\d", text), label
+            for band in spec.bands:
+                assert band.label not in text
+            if spec.note:
+                assert spec.note not in text
+    for word in ("cut-off", "cutoff", "et al", "doi", "http", "Precontemplation", "recycling)"):
+        assert word.lower() not in text.lower(), word
+    assert not re.search(r"\(\D*(19|20)\d\d\)|\b(19|20)\d\d\)", text)  # no citation "(Author 2001)"
+    prose = _plain_prose(raw)
+    assert len(prose.split()) > 60
+    grade = textstat.flesch_kincaid_grade(prose)
+    assert grade <= 8, f"Flesch–Kincaid grade {grade}"
+    whole = textstat.flesch_kincaid_grade(" ".join(f"{line}." for line in raw.splitlines() if line.strip()))
+    assert whole <= 8, f"Flesch–Kincaid grade {whole} (every line)"
+
+
+def test_the_heaviest_chart_with_notes_prints_within_fifteen_pages(
+    demo: tuple[DemoSummary, store.Practice],
+) -> None:
+    from stagewise.core.reports.client_summary import write_client_summary
+
+    summary, practice = demo
+    with practice.session_factory.begin() as s:
+        rendered = write_client_summary(
+            s, summary.heaviest_client_id, io.BytesIO(), actor="demo.admin", include_notes=True, end=TODAY
+        )
+    assert rendered.pages <= 15

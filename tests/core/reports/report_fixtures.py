@@ -179,6 +179,14 @@ def _stage(
     )
 
 
+# Titles of the fixture's decisions that are real library entries (the client's summary prints their
+# client wording); the others get made-up ids that the library does not know.
+LIBRARY_IDS = {
+    "Decisional balance exercise": "mi.c-decisional-balance",
+    "Change plan worksheet": "smart.change-plan",
+}
+
+
 def _decision(
     session: Session,
     client: Client,
@@ -193,7 +201,9 @@ def _decision(
         InterventionDecision(
             client_id=client.id,
             focus_id=focus.id,
-            intervention_id=None if decision == "added" else title.lower().replace(" ", "-")[:60],
+            intervention_id=None
+            if decision == "added"
+            else LIBRARY_IDS.get(title, title.lower().replace(" ", "-")[:60]),
             title=title,
             model=model,
             stage=stage,

@@ -17,6 +17,7 @@ from stagewise.core.models import AuditEvent
 from stagewise.core.reports.client_summary import Audience, fmt_score, write_client_summary
 from stagewise.core.reports.data import gather_client_report
 from stagewise.core.reports.layout import PageSizeName
+from stagewise.core.reports.note_summaries import NoteText
 from tests.core.reports import report_fixtures as rf
 from tests.core.reports.report_pdf import flat, pdf_fonts, pdf_info, pdf_pages, render_pngs
 
@@ -111,10 +112,18 @@ def test_notes_included_with_hashes_signed_only(session: Session, ids: rf.Fixtur
     assert rf.NOTE_TEXT in text
     assert "SOAP note" in text  # the template's title and field labels, not ids
     assert f"Subjective: {rf.NOTE_TEXT}" in text
-    for h in ids.note_hashes:
-        assert h in text
-    assert "Late entry: GP letter received." in text
+    notes, appendix = text.split("Appendix: note hashes")
+    for h in ids.note_hashes:  # hashes in the appendix, not inline
+        assert h in appendix
+        assert h not in notes
+    assert "1 addendum" in notes  # an excerpt counts the addenda ...
+    assert "Late entry: GP letter received." not in text
+    full = flat(
+        " ".join(_summary(session, ids, tmp_path / "full.pdf", include_notes=True, note_text=NoteText.FULL))
+    )
+    assert "Late entry: GP letter received." in full  # ... the full text has them
     assert rf.DRAFT_TEXT not in text
+    assert rf.DRAFT_TEXT not in full
 
 
 def test_client_version_is_plain_and_has_no_clinician_content(
@@ -140,7 +149,11 @@ def test_client_version_is_plain_and_has_no_clinician_content(
         *ids.note_hashes,
     ):
         assert hidden not in text
-    assert "Decisional balance exercise" in text  # agreed interventions are shared
+    # agreed interventions are shared, in the library's words for the client (never a model's names)
+    assert "Weighing up the good and the not so good sides of change" in text
+    assert "Writing down a plan for the change you want to make" in text
+    assert "Walking group referral" in text  # one the clinician added keeps the clinician's words
+    assert "Decisional balance exercise" not in text
     for number, page in enumerate(pages, start=1):
         assert rf.CHART in page
         assert f"Page {number} of {len(pages)}" in page

@@ -295,3 +295,16 @@ def test_transition_arrows_are_normalised(tmp_path: Path) -> None:
     assert entry.transition == "action→maintenance"
     assert re.fullmatch(r"\w+→\w+", entry.transition)
     assert entry.to_json()["stages"] == ["action", "maintenance"]
+
+
+def test_every_shipped_entry_has_plain_client_wording(library) -> None:  # type: ignore[no-untyped-def]
+    textstat = pytest.importorskip("textstat")
+    models = ("TTM", "SMART", "MI ", "OARS", "recovery capital", "(", "Recycling")
+    for entry in library.entries:
+        wording = entry.client_wording
+        assert wording, f"{entry.id} has no client_wording"
+        assert wording != entry.title
+        assert not any(m.lower() in wording.lower() for m in models), entry.id
+        assert len(wording) <= 90, entry.id  # one line in the client's table
+    every = " ".join(f"{e.client_wording}." for e in library.entries)
+    assert textstat.flesch_kincaid_grade(every) <= 8

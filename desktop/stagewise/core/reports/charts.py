@@ -258,13 +258,15 @@ def _line_sample(
 STAGES_BOTTOM_UP = tuple(Stage)
 
 
-def _timeline_legend(has_gap: bool, has_proposed: bool, gap_legend: str) -> list[tuple[Group, str]]:
+def _timeline_legend(
+    has_gap: bool, has_proposed: bool, gap_legend: str, back_legend: str = "moved back a stage (recycling)"
+) -> list[tuple[Group, str]]:
     legend: list[tuple[Group, str]] = [
         (_line_sample(STAGE_COLOUR, None, "circle", 2.2), "stage (each decision)")
     ]
     back = Group()
     back.add(_marker("down_triangle", 6, 0, 7, BACK_COLOUR))
-    legend.append((back, "moved back a stage (recycling)"))
+    legend.append((back, back_legend))
     if has_gap:
         gap = Group()
         _hatch(gap, 0, -3.5, 12, 7, spacing=3)
@@ -288,6 +290,7 @@ def stage_timeline(
     show_proposed: bool = False,
     gap_label: str = "not staged",
     gap_legend: str = "not staged for a while",
+    back_legend: str = "moved back a stage (recycling)",
 ) -> Drawing:
     """A step chart of one focus's stage over the report period.
 
@@ -306,6 +309,7 @@ def stage_timeline(
         show_proposed: also mark where an instrument proposed a different stage (clinician audience).
         gap_label: the words printed on a not-staged span.
         gap_legend: the legend's words for a not-staged span.
+        back_legend: the legend's words for a move back a stage.
     """
     register_fonts()
     drawing = _drawing(width, height)
@@ -317,7 +321,7 @@ def stage_timeline(
     has_proposed = show_proposed and any(
         e.differs_from_proposed and start <= e.effective <= end and e.stage is not None for e in history
     )
-    legend = _timeline_legend(has_gap, has_proposed, gap_legend)
+    legend = _timeline_legend(has_gap, has_proposed, gap_legend, back_legend)
     legend_h = len(_legend_rows(legend, pw)) * LEGEND_ROW + 2
     y0 = legend_h + 18
     ph = height - y0 - 4

@@ -227,7 +227,13 @@ class _Builder:
             height=6 * cm,
             show_proposed=self.clinician,
             **(
-                {} if self.clinician else {"gap_label": "pause", "gap_legend": "a pause from stage check-ins"}
+                {}
+                if self.clinician
+                else {
+                    "gap_label": "pause",
+                    "gap_legend": "a pause from stage check-ins",
+                    "back_legend": "moved back a stage",
+                }
             ),
         )
         explain = self.timeline_sentence(f.history)
@@ -298,8 +304,7 @@ class _Builder:
         if backs:
             return (
                 "The line shows where you were at each point. The triangles mark times you moved back "
-                "a stage, which is called recycling. Moving back and forth between stages is a normal "
-                "part of change."
+                "a stage. Moving back and forth between stages is a normal part of change."
             )
         return (
             "The line shows where you were at each point. Moving back and forth between stages is a "

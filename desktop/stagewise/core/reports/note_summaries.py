@@ -58,11 +58,10 @@ def note_paragraph(n: NoteEntry, mode: NoteText) -> Paragraph:
     head = f"<b>{escape(fmt_date(n.written_at))} · {escape(n.template_title)}</b>"
     if mode is NoteText.EXCERPT:
         body = " · ".join(f"{name}: {' '.join(text.split())}" for name, text in n.fields)
-        if n.addenda:
-            body += f" · {len(n.addenda)} addendum" + ("s" if len(n.addenda) > 1 else "")
-        return markup(
-            f"{head} (note {n.id}, {escape(n.signed_by)}): {escape(clip(body, EXCERPT_CHARS))}", note_style()
-        )
+        excerpt = escape(clip(body, EXCERPT_CHARS))
+        if n.addenda:  # counted after the cut, so it always shows
+            excerpt += f" · <i>{len(n.addenda)} addendum" + ("s" if len(n.addenda) > 1 else "") + "</i>"
+        return markup(f"{head} (note {n.id}, {escape(n.signed_by)}): {excerpt}", note_style())
     parts = [f"{head} · note {n.id}, signed by {escape(n.signed_by)} on {escape(fmt_date(n.signed_at))}"]
     for name, text in n.fields:
         parts.append(f"<b>{escape(name)}:</b> {escape(clip(text, FULL_FIELD_LIMIT))}")
