@@ -79,12 +79,21 @@ def test_save_as_writes_the_client_facing_pdf_and_audits_it(
     window = signed_in(qtbot, make_window, practice_file)
     chart, tab = open_reports(qtbot, window)
     assert not tab.notes_check.isChecked()  # signed-note summaries are off by default
+    assert not tab.full_notes_check.isEnabled()  # full note text is a choice within them
     tab.notes_check.setChecked(True)
+    assert tab.full_notes_check.isEnabled()
+    tab.full_notes_check.setChecked(True)
+    for w, h in ((1000, 700), (1600, 1000)):
+        chart.resize(w, h)
+        shoot(chart, f"reports-tab-notes-{w}")
+    chart.resize(1366, 768)
     tab.client_radio.setFocus()
     qtbot.keyClick(tab.client_radio, Qt.Key.Key_Space)
     assert tab.client_radio.isChecked()
     assert not tab.notes_check.isEnabled()  # client-facing: never note summaries
     assert not tab.notes_check.isChecked()
+    assert not tab.full_notes_check.isEnabled()
+    assert not tab.full_notes_check.isChecked()
     shoot(chart, "reports-tab")
     target = tmp_path / "out" / "summary.pdf"
     target.parent.mkdir()
