@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import subprocess
 from pathlib import Path
 
@@ -60,6 +61,24 @@ def test_client_report(filled: Practice, tmp_path: Path, monkeypatch: pytest.Mon
     assert event.username.startswith("cli")
 
 
+def test_notes_as_excerpts_by_default_or_in_full(
+    filled: Practice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = ["report", str(filled.path), "--client", rf.CHART, "--from", "2024-01-01", "--to", "2024-12-31"]
+    excerpt, full = tmp_path / "excerpt.pdf", tmp_path / "full.pdf"
+    assert _run([*base, "--notes", "--out", str(excerpt)], monkeypatch) == 0
+    assert _run([*base, "--notes", "--note-text", "full", "--out", str(full)], monkeypatch) == 0
+    short, whole = flat(" ".join(pdf_pages(excerpt))), flat(" ".join(pdf_pages(full)))
+    assert "Signed notes (excerpts)" in short
+    assert "Late entry: GP letter received." not in short
+    assert "Late entry: GP letter received." in whole
+    assert "Appendix: note hashes" in short
+    assert "Appendix: note hashes" in whole
+    with filled.session_factory() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id))
+        assert [json.loads(e.details)["note_text"] for e in events] == ["excerpt", "full"]
+
+
 def test_client_version_with_password_from_stdin(
     filled: Practice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -101,6 +120,7 @@ def test_practice_report_deidentified(
         (["--practice", "--audience", "client"], "apply to a client report"),
         (["--client", rf.CHART, "--deidentify"], "--deidentify applies to the practice report"),
         (["--client", rf.CHART, "--from", "2024-05-01", "--to", "2024-01-01"], "--from is after --to"),
+        (["--client", rf.CHART, "--note-text", "full"], "--note-text applies with --notes"),
     ],
 )
 def test_user_errors_exit_2_and_write_nothing(
