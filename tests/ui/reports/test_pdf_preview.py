@@ -16,13 +16,8 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from stagewise.ui.reports.pdf_preview import (
-    PdfPreviewDialog,
-    PrintDialog,
-    SaveFileDialog,
-    print_plan,
-    render_page,
-)
+from stagewise.ui.reports.pdf_preview import PdfPreviewDialog, render_page
+from stagewise.ui.reports.report_actions import PrintDialog, SaveFileDialog, print_plan
 from stagewise.ui.reports.reports_tab import ReportsTab
 from stagewise.ui.workers import OpRunner
 from tests.core.reports import report_fixtures as rf

@@ -20,8 +20,9 @@ from stagewise.core.models import AuditEvent
 from stagewise.ui.clients.chart_tabs import install_default_tabs
 from stagewise.ui.clients.chart_window import ChartWindow
 from stagewise.ui.main_window import MainWindow
-from stagewise.ui.reports import pdf_preview
-from stagewise.ui.reports.pdf_preview import PdfPreviewDialog, PdfRenderError, PrintDialog, SaveFileDialog
+from stagewise.ui.reports import report_actions
+from stagewise.ui.reports.pdf_preview import PdfPreviewDialog, PdfRenderError
+from stagewise.ui.reports.report_actions import PrintDialog, SaveFileDialog
 from stagewise.ui.reports.reports_tab import BlankFormWindow, PracticeReportWindow, ReportsTab
 from tests.ui.conftest import MakeWindow, PracticeFile, shoot, sign_in
 
@@ -168,7 +169,7 @@ def test_print_asks_for_a_printer_then_paints_the_pages_and_audits(
         raise PdfRenderError("the printer went away")
 
     with monkeypatch.context() as m:  # a print that fails part-way is not recorded as printed
-        m.setattr(pdf_preview, "render_page", broken)
+        m.setattr(report_actions, "render_page", broken)
         with qtbot.waitSignal(tab.output.failed, timeout=30_000):
             assert tab.output.print_()
     assert "Printing failed" in tab.output.error.text()

@@ -37,7 +37,7 @@ from stagewise.core.reports.note_summaries import NoteText
 from stagewise.core.reports.output import Output
 from stagewise.ui.context import AppContext
 from stagewise.ui.dates import configure_date_edit
-from stagewise.ui.reports.pdf_preview import Job, ReportActions, recorder
+from stagewise.ui.reports.report_actions import Job, ReportActions, recorder
 from stagewise.ui.workers import OpRunner
 
 log = logging.getLogger(__name__)
