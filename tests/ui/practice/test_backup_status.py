@@ -167,7 +167,7 @@ def test_describe_time() -> None:
     assert describe_time(None, MORNING) == "never"
     assert describe_time(MORNING - dt.timedelta(hours=1), MORNING) == "today 07:15"
     assert describe_time(MORNING - dt.timedelta(days=1), MORNING) == "yesterday 08:15"
-    assert describe_time(MORNING - dt.timedelta(days=3), MORNING) == "3 days ago (2026-03-07)"
+    assert describe_time(MORNING - dt.timedelta(days=3), MORNING) == "3 days ago (7 Mar 2026)"
 
 
 def test_locking_during_a_backup_closes_the_practice_when_it_ends(
