@@ -21,7 +21,7 @@ from stagewise.core.storage import store
 from stagewise.ui import style
 from stagewise.ui.context import AppContext
 from stagewise.ui.main_window import MainWindow
-from tests.conftest import ADMIN_PASSWORD, PASSPHRASE
+from tests.conftest import ADMIN_PASSWORD, PracticeTemplate
 
 # The offscreen platform warns whenever a shown top-level window's size constraints change (a layout
 # growing when a message appears); it is not a problem in the app.  (Also requested in pyproject.)
@@ -69,35 +69,54 @@ SAMPLE_CLIENTS = [
 ]
 
 
-@pytest.fixture
-def practice_file(practice_path: Path) -> PracticeFile:
-    """A closed practice with an admin (``admin``), a clinician (``casey``) and five active clients."""
-    created = store.create_practice(practice_path, PASSPHRASE, name="Harbour Counselling")
-    p = created.practice
-    with p.session_factory.begin() as s:
-        users.create_user(
-            s,
-            username="admin",
-            display_name="Alex Morgan",
-            password=ADMIN_PASSWORD,
-            roles=(Role.ADMIN, Role.CLINICIAN),
-            actor=None,
-        )
-        users.create_user(
-            s,
-            username="casey",
-            display_name="Casey Lee",
-            password=CLINICIAN_PASSWORD,
-            roles=(Role.CLINICIAN,),
-            actor="admin",
-        )
-    seed_clients(p, SAMPLE_CLIENTS)
-    p.close()
-    return PracticeFile(practice_path, p.key, "Harbour Counselling")
+@pytest.fixture(scope="session")
+def practice_file_template(
+    practice_template: PracticeTemplate, tmp_path_factory: pytest.TempPathFactory
+) -> PracticeTemplate:
+    """The practice every ``practice_file`` copies, built once per session."""
+    folder = tmp_path_factory.mktemp("practice-file")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STAGEWISE_HOME", str(folder / "stagewise-home"))
+        template = practice_template.derive(folder / "practice.stagewise")
+        with store.open_practice(template.path, template.key) as p:
+            with p.session_factory.begin() as s:
+                users.create_user(
+                    s,
+                    username="admin",
+                    display_name="Alex Morgan",
+                    password=ADMIN_PASSWORD,
+                    roles=(Role.ADMIN, Role.CLINICIAN),
+                    actor=None,
+                )
+                users.create_user(
+                    s,
+                    username="casey",
+                    display_name="Casey Lee",
+                    password=CLINICIAN_PASSWORD,
+                    roles=(Role.CLINICIAN,),
+                    actor="admin",
+                )
+            seed_clients(p, SAMPLE_CLIENTS)
+    return template
 
 
 @pytest.fixture
+def practice_file(practice_path: Path, practice_file_template: PracticeTemplate) -> PracticeFile:
+    """A closed practice with an admin (``admin``), a clinician (``casey``) and five active clients.
+
+    A copy of :func:`practice_file_template`; its key is in the (test's) keyring, as after creation.
+    """
+    practice_file_template.copy_to(practice_path)
+    return PracticeFile(practice_path, practice_file_template.key, practice_file_template.name)
+
+
+@pytest.fixture(scope="session")
 def styled_app(qapp: QApplication) -> QApplication:
+    """The application with Stagewise's style, applied once per session (as ``app.main`` does once).
+
+    Applying it re-polishes every live widget, which took seconds per test late in the session; a style
+    once applied stays for the rest of the session either way.
+    """
     style.apply(qapp)
     return qapp
 
