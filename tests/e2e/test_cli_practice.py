@@ -17,7 +17,7 @@ from sqlalchemy import text
 from stagewise import cli
 from stagewise.core.storage import backup, keys, store
 from stagewise.core.storage.backup_schedule import backups_in
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, PracticeTemplate
 
 pytestmark = pytest.mark.e2e
 
@@ -25,8 +25,8 @@ NEW_PASSPHRASE = "Copper-Meadow-Falcon-81"
 
 
 @pytest.fixture
-def created(practice_path: Path) -> store.CreatedPractice:
-    made = store.create_practice(practice_path, PASSPHRASE, name="Harbour Counselling")
+def created(practice_path: Path, practice_template: PracticeTemplate) -> store.CreatedPractice:
+    made = practice_template.created_copy(practice_path)
     made.practice.close()
     return made
 

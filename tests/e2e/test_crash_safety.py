@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from stagewise.core.models import Setting
 from stagewise.core.storage import store, verify
-from tests.conftest import PASSPHRASE
+from tests.conftest import PracticeTemplate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -74,10 +74,11 @@ def _run_and_kill(path: Path, key: bytes, run: int, after: int) -> list[str]:
     return committed
 
 
-def test_sigkill_during_committed_writes_loses_nothing(practice_path: Path) -> None:
-    created = store.create_practice(practice_path, PASSPHRASE)
-    created.practice.close()
-    key = created.practice.key
+def test_sigkill_during_committed_writes_loses_nothing(
+    practice_path: Path, practice_template: PracticeTemplate
+) -> None:
+    practice_template.copy_to(practice_path)
+    key = practice_template.key
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
     expected: set[str] = set()

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from stagewise.core.clients import records as clients
-from stagewise.core.storage import store
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, PracticeTemplate
 
 pytestmark = pytest.mark.e2e
 
@@ -40,11 +39,9 @@ def _run(args: list[str], home: Path, stdin: str) -> subprocess.CompletedProcess
 
 
 @pytest.fixture
-def practice_with_clients(practice_path: Path) -> Path:
-    created = store.create_practice(
-        practice_path, PASSPHRASE, name="Harbour Counselling", save_to_keyring=False
-    )
-    with created.practice.session_factory.begin() as s:
+def practice_with_clients(practice_path: Path, practice_template: PracticeTemplate) -> Path:
+    practice = practice_template.open_copy(practice_path, keyring=False)
+    with practice.session_factory.begin() as s:
         for chart, given, family in (("1", "Jo", "Smith"), ("2", "Ana", "Okafor"), ("3", "Sam", "Lee")):
             clients.create_client(
                 s,
@@ -54,7 +51,7 @@ def practice_with_clients(practice_path: Path) -> Path:
                 date_of_birth=dt.date(1980, 1, 1),
                 actor="test",
             )
-    created.practice.close()
+    practice.close()
     return practice_path
 
 

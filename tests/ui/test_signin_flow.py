@@ -5,8 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from stagewise.core.storage import store
-from tests.conftest import ADMIN_PASSWORD, PASSPHRASE
+from tests.conftest import ADMIN_PASSWORD, PASSPHRASE, PracticeTemplate
 from tests.ui.conftest import MakeWindow, PracticeFile, shoot, sign_in, type_into
 
 
@@ -54,9 +53,14 @@ def test_passphrase_step_when_key_not_in_keyring(
 
 
 def test_recovery_key_link(
-    qtbot: QtBot, make_window: MakeWindow, practice_path, memory_keyring: object, qapp
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    practice_path,
+    memory_keyring: object,
+    qapp,
+    practice_template: PracticeTemplate,
 ) -> None:  # type: ignore[no-untyped-def]
-    created = store.create_practice(practice_path, PASSPHRASE, name="Harbour Counselling")
+    created = practice_template.created_copy(practice_path)
     created.practice.close()
     memory_keyring.items.clear()  # type: ignore[attr-defined]
     pf = PracticeFile(practice_path, created.practice.key, "Harbour Counselling")

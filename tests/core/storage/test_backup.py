@@ -21,7 +21,7 @@ from stagewise.core.errors import (
 )
 from stagewise.core.models import AuditEvent, MaintenanceLog, Setting
 from stagewise.core.storage import backup, keys, store, verify
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, PracticeTemplate
 
 
 def _add_rows(practice: store.Practice, start: int, n: int) -> None:
@@ -349,8 +349,10 @@ def test_a_backup_that_fails_verification_leaves_the_previous_one(
     assert _leftovers(tmp_path) == []
 
 
-def test_a_backup_opens_elsewhere_with_the_recovery_key(practice_path: Path, tmp_path: Path) -> None:
-    created = store.create_practice(practice_path, PASSPHRASE)
+def test_a_backup_opens_elsewhere_with_the_recovery_key(
+    practice_path: Path, tmp_path: Path, practice_template: PracticeTemplate
+) -> None:
+    created = practice_template.created_copy(practice_path)
     with created.practice as p:
         dest = backup.write_backup(p.engine, tmp_path / "usb" / "b.stagewise", p.key)
     new_computer = tmp_path / "new-computer" / "practice.stagewise"

@@ -13,7 +13,7 @@ import pytest
 from stagewise.core.audit import trail as audit
 from stagewise.core.models import Client, Note, User
 from stagewise.core.storage import backup, store, verify
-from tests.conftest import PASSPHRASE
+from tests.conftest import PracticeTemplate
 
 GIVEN, FAMILY = "Zebulon", "Quixotefieldsworth"
 NOTE_MARKER = "NOTEMARKER-crocodile-7f3a9c"
@@ -84,11 +84,10 @@ def test_the_search_finds_plaintext_so_the_test_can_fail(tmp_path: Path) -> None
 
 
 def test_no_client_data_in_file_wal_backup_restore_or_logs(
-    practice_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    practice_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, practice_template: PracticeTemplate
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    created = store.create_practice(practice_path, PASSPHRASE, name="Harbour Counselling")
-    practice = created.practice
+    practice = practice_template.open_copy(practice_path)
     _add_client_and_note(practice)
 
     wal = practice_path.with_name(practice_path.name + "-wal")

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from stagewise.core.audit import trail as audit
 from stagewise.core.models import Client, Note, User, utcnow
 from stagewise.core.storage import store, verify
+from tests.conftest import PracticeTemplate
 
 
 def _signed_note_with_a_wrong_hash(practice: store.Practice) -> None:
@@ -86,9 +87,8 @@ def test_without_a_notes_module_verify_says_it_did_not_check(
     assert any("not checked" in line for line in report.lines())
 
 
-def test_damaged_pages_fail_verify(practice_path: Path) -> None:
-    created = store.create_practice(practice_path, "Tidal-Orchard-Violet-42")
-    with created.practice as p, p.session_factory.begin() as s:
+def test_damaged_pages_fail_verify(practice_path: Path, practice_template: PracticeTemplate) -> None:
+    with practice_template.open_copy(practice_path) as p, p.session_factory.begin() as s:
         for i in range(300):
             s.add(
                 Client(
@@ -104,7 +104,7 @@ def test_damaged_pages_fail_verify(practice_path: Path) -> None:
     page = 4096 * (len(data) // 4096 // 2)  # a page in the middle, not the first
     data[page + 100 : page + 132] = bytes(32)
     practice_path.write_bytes(bytes(data))
-    with store.open_practice(practice_path, created.practice.key, migrate=False) as p:
+    with store.open_practice(practice_path, practice_template.key, migrate=False) as p:
         report = verify.verify_practice(p)
     assert not report.ok
     assert report.integrity
