@@ -2,7 +2,8 @@
 # Set up a development environment and run Stagewise or its tests.
 #
 #   bash installer/bootstrap.sh run     # set up, then launch the app
-#   bash installer/bootstrap.sh test    # set up, then run every test (lint, types, unit, GUI, end-to-end)
+#   bash installer/bootstrap.sh test    # set up, then run every test (lint, types, unit, GUI, end-to-end,
+#                                       # then the bundle and benchmark tests: docs/testing.md)
 #   bash installer/bootstrap.sh dist    # set up, then build the Linux bundle (installer/README.md)
 #
 # Works on a fresh Debian or Ubuntu machine with Python >= 3.11: missing system packages are installed
@@ -86,6 +87,14 @@ venv_setup() {
 }
 
 # ---------------------------------------------------------------- commands
+pytest_in_session() {
+  dbus-run-session -- bash installer/with-keyring.sh "$VENV/bin/python" -m pytest "$@"
+}
+
+# Two pytest runs: the default suite, then the tests marked packaging or benchmark (the PyInstaller bundle
+# and the benchmark smoke run), which pyproject's addopts leave out of a plain `pytest`.  Both always run;
+# the status is the first failure's, else 0 if either ran tests, else 5 (pytest's "no tests collected",
+# e.g. when the arguments name only files of one kind).
 run_tests() {
   export QT_QPA_PLATFORM=offscreen
   say "ruff"
@@ -93,15 +102,24 @@ run_tests() {
   "$VENV/bin/ruff" format --check desktop tests
   say "mypy"
   "$VENV/bin/mypy"
-  say "pytest (inside a private D-Bus session with a real gnome-keyring)"
-  dbus-run-session -- bash installer/with-keyring.sh "$VENV/bin/python" -m pytest "$@"
+  local first=0 second=0
+  say "pytest: the default suite (inside a private D-Bus session with a real gnome-keyring)"
+  pytest_in_session "$@" || first=$?
+  say "pytest: the PyInstaller bundle and the benchmark smoke run (-m 'packaging or benchmark')"
+  pytest_in_session -m "packaging or benchmark" "$@" || second=$?
+  local status
+  for status in "$first" "$second"; do
+    if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then return "$status"; fi
+  done
+  if [ "$first" -eq 0 ] || [ "$second" -eq 0 ]; then return 0; fi
+  return 5
 }
 
 system_setup
 venv_setup
 case "$MODE" in
   run)  exec "$VENV/bin/stagewise-gui" "$@" ;;
-  test) run_tests "$@" ;;
+  test) run_tests "$@" && status=0 || status=$?; exit "$status" ;;
   dist) exec bash installer/build-linux.sh "$VENV" "$@" ;;
   *) say "usage: bash installer/bootstrap.sh run|test|dist"; exit 2 ;;
 esac

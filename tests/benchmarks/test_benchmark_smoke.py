@@ -31,6 +31,7 @@ METRICS = {
 
 @pytest.mark.slow
 @pytest.mark.e2e
+@pytest.mark.benchmark
 def test_small_benchmark_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     env = dict(os.environ, STAGEWISE_BENCH_CACHE=str(tmp_path / "cache"), QT_QPA_PLATFORM="offscreen")

@@ -24,7 +24,7 @@ from stagewise.core.clients import records as clients
 from stagewise.core.storage import store
 from tests.conftest import ADMIN_PASSWORD, PASSPHRASE
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.packaging]
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT = 900
