@@ -19,6 +19,7 @@ METRICS = {
     "startup_ratio",
     "open_chart_ms",
     "client_filter_ms",
+    "client_list_page_ms",
     "note_search_ms",
     "dashboard_ms",
     "report_pdf_s",

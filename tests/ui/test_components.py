@@ -176,19 +176,16 @@ def test_client_list_pages_5000_clients(qtbot: QtBot, styled_app: QApplication, 
     qtbot.addWidget(panel)
     panel.resize(1200, 700)
     panel.show()
-    started = time.perf_counter()
+    # How fast the first page and a filter come is measured by tests/benchmarks/run.py
+    # (startup_to_list_s, client_filter_ms), not asserted here.
     panel.set_fetcher(fetch)
-    first_page = time.perf_counter() - started
     model = panel.model
     assert model.rowCount() == PAGE_SIZE  # a page, not 4,500 rows
     assert model.canFetchMore(QModelIndex())
-    assert first_page < 2.0, first_page
     panel.table.scrollToBottom()  # the view asks for more as it scrolls
     qtbot.waitUntil(lambda: model.rowCount() > PAGE_SIZE, timeout=5_000)
-    started = time.perf_counter()
     qtbot.keyClicks(panel.search_edit, "family12")
     qtbot.waitUntil(lambda: not panel.filter_pending, timeout=5_000)
-    assert time.perf_counter() - started < 2.0
     assert model.rowCount() > 0
     assert all(r.family_name.startswith("Family12") for r in model.rows)
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -455,7 +454,7 @@ def statements(practice: store.Practice) -> Iterator[list[str]]:
     event.remove(practice.engine, "before_cursor_execute", count)
 
 
-def test_five_thousand_clients_list_fast_with_a_constant_number_of_queries(
+def test_five_thousand_clients_list_with_a_constant_number_of_queries(
     practice: store.Practice, statements: list[str]
 ) -> None:
     family = ["Smith", "Jones", "Łukasiewicz", "Ødegård", "Nguyễn", "O'Brien", "García", "Müller"]
@@ -491,15 +490,12 @@ def test_five_thousand_clients_list_fast_with_a_constant_number_of_queries(
     with practice.session_factory() as s:
         for sort in ("family_name", "next_due"):
             statements.clear()
-            start = time.perf_counter()
             page = clients.list_clients(s, sort=sort, limit=50)
-            elapsed = time.perf_counter() - start
             assert len(page) == 50
             assert len(statements) <= 4, statements
-            assert elapsed < 1.5, f"{sort}: {elapsed:.2f}s"
-        start = time.perf_counter()
+        # How fast a page and a search come is measured by tests/benchmarks/run.py (client_list_page_ms,
+        # client_filter_ms), not asserted here.
         found = clients.list_clients(s, query="zoe luk", limit=50)
-        assert time.perf_counter() - start < 1.0
         assert len(found) == 50
         assert all(r.given_name == "Zoë" and r.family_name == "Łukasiewicz" for r in found)
         assert clients.count_clients(s, query="odeg") == 624

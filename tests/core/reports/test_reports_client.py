@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -235,7 +234,6 @@ def test_letter_paper(session: Session, ids: rf.FixtureIds, tmp_path: Path) -> N
 def test_ten_years_paginate_cleanly(session: Session, tmp_path: Path) -> None:
     client_id = rf.add_ten_year_client(session)
     out = tmp_path / "ten.pdf"
-    started = time.perf_counter()
     rendered = write_client_summary(
         session,
         client_id,
@@ -245,14 +243,13 @@ def test_ten_years_paginate_cleanly(session: Session, tmp_path: Path) -> None:
         end=dt.date(2024, 12, 31),
         include_notes=True,
     )
-    elapsed = time.perf_counter() - started
     pages = pdf_pages(out)
     assert 30 <= rendered.pages == len(pages) <= 250
     for number, text in enumerate(pages, start=1):
         assert rf.TEN_YEAR_CHART in text
         assert f"Page {number} of {len(pages)}" in text
         assert "Ingrid Þórsdóttir" in text
-    assert elapsed < 15  # generous here; the 1.5 s target is for the benchmark suite
+    # Its speed (target 1.5 s) is tests/benchmarks/run.py's report_pdf_s, not asserted here.
     pngs = render_pngs(out, tmp_path / "ten", first=1, last=2)
     assert len(pngs) == 2
     assert all(p.stat().st_size > 1000 for p in pngs)
