@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -20,6 +20,7 @@ from stagewise.core.paths import AppPaths
 from stagewise.core.storage import store
 from stagewise.ui import style
 from stagewise.ui.context import AppContext
+from stagewise.ui.lock import LockManager
 from stagewise.ui.main_window import MainWindow
 from tests.conftest import ADMIN_PASSWORD, PracticeTemplate
 
@@ -121,6 +122,48 @@ def styled_app(qapp: QApplication) -> QApplication:
     return qapp
 
 
+class FakeTimer(QObject):
+    """A single-shot timer on a clock the test moves with :meth:`advance`: the idle lock without waiting.
+
+    It has the part of ``QTimer``'s interface that ``LockManager`` uses (``stagewise.ui.lock.IdleTimer``):
+    ``start`` restarts the interval from the current fake time; ``timeout`` is emitted once, synchronously,
+    by the ``advance`` that reaches the end of the interval.
+    """
+
+    timeout = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0  # fake milliseconds since the timer was made
+        self._interval = 0
+        self._due: int | None = None
+
+    def setInterval(self, msec: int) -> None:
+        self._interval = int(msec)
+
+    def interval(self) -> int:
+        return self._interval
+
+    def start(self) -> None:
+        self._due = self.now + self._interval
+
+    def stop(self) -> None:
+        self._due = None
+
+    def isActive(self) -> bool:
+        return self._due is not None
+
+    def remainingTime(self) -> int:
+        return -1 if self._due is None else max(0, self._due - self.now)
+
+    def advance(self, msec: int) -> None:
+        """Let ``msec`` fake milliseconds pass (without input, unless the test sends some)."""
+        self.now += msec
+        if self._due is not None and self.now >= self._due:
+            self._due = None
+            self.timeout.emit()
+
+
 MakeWindow = Callable[..., MainWindow]
 
 
@@ -133,15 +176,27 @@ def make_window(qtbot: QtBot, styled_app: QApplication, tmp_path: Path) -> Itera
         *,
         with_key: bool = True,
         idle_ms: int | None = 600_000,
+        idle_timer: FakeTimer | None = None,
         integrity_check: bool = False,
     ) -> MainWindow:
+        """A shown main window on ``pf``; with ``idle_timer`` its idle lock runs on that fake clock."""
         ctx = AppContext(
             paths=AppPaths.resolve(tmp_path / "home"),
             practice_path=pf.path,
             no_dialogs=True,
             key=pf.key if with_key else None,
         )
-        window = MainWindow(ctx, idle_ms=idle_ms, search_delay_ms=20, integrity_check=integrity_check)
+        lock_manager = None
+        if idle_timer is not None:
+            assert idle_ms is not None, "a fake idle timer needs a fixed idle_ms"
+            lock_manager = LockManager(idle_ms=idle_ms, timer=idle_timer)
+        window = MainWindow(
+            ctx,
+            lock_manager=lock_manager,
+            idle_ms=idle_ms,
+            search_delay_ms=20,
+            integrity_check=integrity_check,
+        )
         qtbot.addWidget(window)
         window.resize(1366, 768)
         window.show()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import insert
@@ -24,42 +23,66 @@ from stagewise.ui.clients.client_dialog import focus_key_for, parse_date
 from stagewise.ui.clients.client_list import PAGE_SIZE, ClientListPanel, ListQuery
 from stagewise.ui.lock import LockManager
 from stagewise.ui.workers import OpRunner
+from tests.ui.conftest import FakeTimer
 
 
 def test_lock_manager_fires_only_when_armed(qtbot: QtBot, qapp: QApplication) -> None:
-    manager = LockManager(idle_ms=50)
+    timer = FakeTimer()
+    manager = LockManager(idle_ms=50, timer=timer)
     manager.install(qapp)
     try:
-        with qtbot.assertNotEmitted(manager.idle_timeout, wait=150):
-            pass  # not armed (locked already): no timeout
+        with qtbot.assertNotEmitted(manager.idle_timeout):
+            timer.advance(10_000)  # not armed (locked already): no timeout
         manager.arm()
-        with qtbot.waitSignal(manager.idle_timeout, timeout=2_000):
-            pass
+        assert manager.remaining_ms() == 50
+        with qtbot.assertNotEmitted(manager.idle_timeout):
+            timer.advance(49)
+        with qtbot.waitSignal(manager.idle_timeout, timeout=1_000):
+            timer.advance(1)
+        manager.arm()
         manager.disarm()
         assert manager.remaining_ms() == -1
+        with qtbot.assertNotEmitted(manager.idle_timeout):
+            timer.advance(10_000)  # disarmed (signed out): no timeout
     finally:
         manager.uninstall()
+
+
+def test_lock_manager_times_with_a_precise_single_shot_qtimer(qtbot: QtBot, qapp: QApplication) -> None:
+    # The real timer, once (every other idle test moves a fake clock): a short interval, no input.
+    manager = LockManager(idle_ms=20)
+    timer = manager.findChild(QTimer)
+    assert timer is not None
+    assert timer.isSingleShot()
+    assert timer.timerType() == Qt.TimerType.PreciseTimer
+    manager.arm()
+    with qtbot.waitSignal(manager.idle_timeout, timeout=2_000):
+        pass
+    assert manager.remaining_ms() == -1  # single shot: it fired once and stopped
 
 
 def test_any_key_restarts_the_idle_timer(qtbot: QtBot, qapp: QApplication) -> None:
     edit = QLineEdit()
     qtbot.addWidget(edit)
     edit.show()
-    manager = LockManager(idle_ms=300)
+    timer = FakeTimer()
+    manager = LockManager(idle_ms=300, timer=timer)
     manager.install(qapp)
     try:
         manager.arm()
-        fired: list[float] = []
-        manager.idle_timeout.connect(lambda: fired.append(time.monotonic()))
-        start = time.monotonic()
-        # Type for longer than the idle interval: it must not fire while keys keep coming.
-        while time.monotonic() - start < 0.6:
+        fired: list[int] = []
+        manager.idle_timeout.connect(lambda: fired.append(timer.now))
+        # Type for five times the idle interval, a key every 250 ms: each key starts the interval over.
+        for _ in range(6):
+            timer.advance(250)
             qtbot.keyClick(edit, Qt.Key.Key_A)
-            qtbot.waitUntil(lambda: manager.remaining_ms() > 200, timeout=1_000)
-            qtbot.wait(20)
+            assert manager.remaining_ms() == 300
         assert fired == []
-        with qtbot.waitSignal(manager.idle_timeout, timeout=2_000):
-            pass
+        assert edit.text() == "aaaaaa"  # the keys reached the field: real input events
+        timer.advance(299)
+        assert fired == []
+        timer.advance(1)
+        assert fired == [1_800]  # 300 ms after the last key
     finally:
         manager.uninstall()
 

@@ -10,7 +10,15 @@ from stagewise.core.clients import records as clients
 from stagewise.ui.clients.chart_window import ChartWindow
 from stagewise.ui.dialogs import Confirm
 from stagewise.ui.main_window import MainWindow
-from tests.ui.conftest import CLINICIAN_PASSWORD, MakeWindow, PracticeFile, shoot, sign_in, type_into
+from tests.ui.conftest import (
+    CLINICIAN_PASSWORD,
+    FakeTimer,
+    MakeWindow,
+    PracticeFile,
+    shoot,
+    sign_in,
+    type_into,
+)
 
 
 def signed_in_window(qtbot: QtBot, make_window: MakeWindow, pf: PracticeFile, **kw: object) -> MainWindow:
@@ -310,15 +318,20 @@ def test_ctrl_l_locks_closes_database_and_clears_client_data(
 def test_idle_lock_fires_and_input_resets_it(
     qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile
 ) -> None:
-    window = signed_in_window(qtbot, make_window, practice_file, idle_ms=400)
+    timer = FakeTimer()
+    window = signed_in_window(qtbot, make_window, practice_file, idle_ms=400, idle_timer=timer)
     manager = window.lock_manager
     assert manager.armed
     assert manager.idle_ms == 400
     # Input restarts the interval: keep typing and the timer keeps starting over.
+    timer.advance(300)
     qtbot.keyClicks(window.client_list.search_edit, "s")
-    assert manager.remaining_ms() > 300
+    assert manager.remaining_ms() == 400
+    with qtbot.assertNotEmitted(manager.idle_timeout):
+        timer.advance(399)
+    assert not window.is_locked
     with qtbot.waitSignal(manager.locked, timeout=5_000):
-        pass
+        timer.advance(1)  # 400 ms without input
     assert window.is_locked
     assert window.ctx.practice is None
     assert window.client_list.model.rowCount() == 0
@@ -327,15 +340,17 @@ def test_idle_lock_fires_and_input_resets_it(
 def test_idle_timer_restarts_on_input(
     qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile
 ) -> None:
-    window = signed_in_window(qtbot, make_window, practice_file, idle_ms=60_000)
+    timer = FakeTimer()
+    window = signed_in_window(qtbot, make_window, practice_file, idle_ms=60_000, idle_timer=timer)
     manager = window.lock_manager
-    manager.set_idle_ms(60_000)
-    qtbot.waitUntil(lambda: manager.remaining_ms() < 59_700, timeout=2_000)
+    timer.advance(59_000)
     qtbot.keyClick(window.client_list.search_edit, Qt.Key.Key_A)
-    assert manager.remaining_ms() > 59_850
-    qtbot.waitUntil(lambda: manager.remaining_ms() < 59_700, timeout=2_000)
+    assert manager.remaining_ms() == 60_000
+    timer.advance(59_000)
     qtbot.mouseClick(window.client_list.search_edit, Qt.MouseButton.LeftButton)
-    assert manager.remaining_ms() > 59_850
+    assert manager.remaining_ms() == 60_000
+    timer.advance(59_999)
+    assert not window.is_locked
 
 
 def test_tab_order_and_mnemonics(qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile) -> None:

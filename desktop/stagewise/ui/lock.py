@@ -7,11 +7,15 @@ client data outlives it:
 1. ``locking`` — windows save drafts while the database is still open (a hook for later issues);
 2. ``clear`` — windows drop every client record they hold (models emptied, chart windows closed);
 3. the practice connection is closed by the owner (``MainWindow``), then ``locked`` is emitted.
+
+The idle interval is timed by a single-shot, precise ``QTimer``.  Tests hand in a timer on a clock they
+move themselves (:class:`IdleTimer`), so the idle lock is tested without waiting in real time.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication
@@ -36,8 +40,40 @@ _INPUT_EVENTS = frozenset(
 )
 
 
+class IdleTimer(Protocol):
+    """What :class:`LockManager` uses of its timer: a single-shot ``QTimer`` (the default) or a fake."""
+
+    @property
+    def timeout(self) -> Any: ...  # the signal emitted when the interval has run out
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def isActive(self) -> bool: ...
+
+    def interval(self) -> int: ...
+
+    def setInterval(self, msec: int) -> None: ...
+
+    def remainingTime(self) -> int: ...
+
+
+def idle_qtimer(parent: QObject) -> QTimer:
+    """The production idle timer: single-shot and precise."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    # Precise: a coarse timer may fire up to 5 % late and reports a rounded remaining time.
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    return timer
+
+
 class LockManager(QObject):
-    """Emits ``idle_timeout`` after ``idle_ms`` without input, while armed (signed in)."""
+    """Emits ``idle_timeout`` after ``idle_ms`` without input, while armed (signed in).
+
+    ``timer`` replaces the single-shot ``QTimer`` (:func:`idle_qtimer`); it must restart its interval on
+    ``start()`` and emit ``timeout`` once when the interval has run out.
+    """
 
     idle_timeout = Signal()
     locking = Signal()  # before the database closes: save drafts now
@@ -46,13 +82,14 @@ class LockManager(QObject):
     unlocked = Signal()
 
     def __init__(
-        self, parent: QObject | None = None, *, idle_ms: int = DEFAULT_IDLE_MINUTES * 60_000
+        self,
+        parent: QObject | None = None,
+        *,
+        idle_ms: int = DEFAULT_IDLE_MINUTES * 60_000,
+        timer: IdleTimer | None = None,
     ) -> None:
         super().__init__(parent)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        # Precise: a coarse timer may fire up to 5 % late and reports a rounded remaining time.
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer: IdleTimer = timer if timer is not None else idle_qtimer(self)
         self._timer.timeout.connect(self._on_timeout)
         self.set_idle_ms(idle_ms)
         self._armed = False

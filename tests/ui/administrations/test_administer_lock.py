@@ -17,7 +17,7 @@ from stagewise.ui.administrations.assessments_tab import AssessmentsTab
 from stagewise.ui.administrations.handover import HandoverWindow
 from stagewise.ui.clients.chart_tabs import install_default_tabs
 from stagewise.ui.main_window import MainWindow
-from tests.ui.conftest import MakeWindow, PracticeFile, sign_in
+from tests.ui.conftest import FakeTimer, MakeWindow, PracticeFile, sign_in
 
 
 def open_tab(window: MainWindow, chart_number: str) -> AssessmentsTab:
@@ -32,7 +32,8 @@ def open_tab(window: MainWindow, chart_number: str) -> AssessmentsTab:
 def test_idle_lock_saves_a_handover_and_resume_reopens_it_at_the_same_item(
     qtbot: QtBot, make_window: MakeWindow, practice_file: PracticeFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    window = make_window(practice_file, idle_ms=600_000)
+    timer = FakeTimer()
+    window = make_window(practice_file, idle_ms=600_000, idle_timer=timer)
     install_default_tabs(window)  # what app.main() does: the chart mounts AssessmentsTab
     window.start()
     sign_in(qtbot, window)
@@ -52,9 +53,8 @@ def test_idle_lock_saves_a_handover_and_resume_reopens_it_at_the_same_item(
     assert hand.current_item is not None
     assert hand.current_item.id == "4"
 
-    window.lock_manager.set_idle_ms(50)
     with qtbot.waitSignal(window.lock_manager.locked, timeout=5_000):
-        pass  # no input: the idle lock comes, even over the client's screen
+        timer.advance(600_000)  # ten minutes without input: the idle lock comes, even over the hand-over
     assert window.ctx.practice is None
     assert window.chart_windows == {}
 
