@@ -9,6 +9,11 @@
   milliseconds.  Copies share the template's practice id, database key and recovery key; each test has its
   own in-memory keyring, so the shared id cannot carry a key from one test to another.  A test that needs
   two different practices, or tests creation itself, calls ``store.create_practice``.
+* Argon2id runs at a test cost inside the test process (:data:`TEST_ARGON2`: one pass over 8 MiB instead
+  of three over 64 MiB, for the passphrase slot and for user passwords): it was about a sixth of the
+  suite's time.  The code paths are the same; only the cost parameters differ, and they are stored with
+  each slot and hash, so everything made here also opens here.  Tests marked ``production_argon2`` run
+  at the production cost and check it; subprocesses (``stagewise init``, ``users add``) always do.
 """
 
 from __future__ import annotations
@@ -25,12 +30,20 @@ os.environ.setdefault("QT_SCALE_FACTOR", "1")
 import keyring
 import keyring.backend
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from stagewise.core import users
 from stagewise.core.storage import keys, store
 
 PASSPHRASE = "Tidal-Orchard-Violet-42"
 ADMIN_PASSWORD = "Quiet-Harbour-Lantern-7"
+
+# Argon2id cost in the test process (see the module docstring); the production values are kept here
+# before anything patches them, for the tests marked ``production_argon2``.
+TEST_ARGON2 = {"time_cost": 1, "memory_cost": 8192, "parallelism": 1}
+PRODUCTION_ARGON2_PARAMS = dict(keys.ARGON2_PARAMS)
+PRODUCTION_HASHER = users.HASHER
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -57,6 +70,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = getattr(item, "fixturenames", ())
         if "qtbot" in fixtures or "qapp" in fixtures:
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_argon2_cost() -> Iterator[None]:
+    """Argon2id at :data:`TEST_ARGON2` for the whole session (module docstring)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(keys, "ARGON2_PARAMS", dict(TEST_ARGON2))
+        mp.setattr(users, "HASHER", PasswordHasher(**TEST_ARGON2))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _production_argon2(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests marked ``production_argon2`` get the production Argon2id cost back."""
+    if request.node.get_closest_marker("production_argon2"):
+        monkeypatch.setattr(keys, "ARGON2_PARAMS", dict(PRODUCTION_ARGON2_PARAMS))
+        monkeypatch.setattr(users, "HASHER", PRODUCTION_HASHER)
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +163,7 @@ class PracticeTemplate:
 
 
 @pytest.fixture(scope="session")
-def practice_template(tmp_path_factory: pytest.TempPathFactory) -> PracticeTemplate:
+def practice_template(tmp_path_factory: pytest.TempPathFactory, _test_argon2_cost: None) -> PracticeTemplate:
     """The empty practice every ``practice`` copies (schema at head, named "Harbour Counselling")."""
     folder = tmp_path_factory.mktemp("template")
     with pytest.MonkeyPatch.context() as mp:

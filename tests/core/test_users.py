@@ -43,6 +43,7 @@ def clinician(practice: store.Practice) -> users.UserInfo:
         return _add(s)
 
 
+@pytest.mark.production_argon2
 def test_create_user_stores_an_argon2id_hash_never_the_password(session: Session) -> None:
     info = _add(session, roles=(Role.CLINICIAN, Role.SUPERVISOR))
     row = session.get(User, info.id)

@@ -17,7 +17,7 @@ import pytest
 from stagewise.cli import main
 from stagewise.core import users
 from stagewise.core.models import Role
-from stagewise.core.storage import store
+from stagewise.core.storage import keys, store
 from tests.conftest import ADMIN_PASSWORD, PASSPHRASE
 
 RECOVERY_RE = re.compile(r"RECOVERY KEY: ([A-Z2-7]{4}(?:-[A-Z2-7]{4}){7})\n")
@@ -207,6 +207,9 @@ def test_cli_init_import_export_as_subprocesses(tmp_path: Path) -> None:
     done = _run(init, secrets, home)
     assert (done.returncode, done.stderr) == (0, "")
     assert RECOVERY_RE.search(done.stdout)
+    # The command runs at the production Argon2id cost (the test process runs it cheaper: tests/conftest.py).
+    slot = keys.KeyFile.read(keys.keyfile_path(path)).slots[keys.PASSPHRASE_SLOT]
+    assert slot.params == {"time_cost": 3, "memory_cost": 65536, "parallelism": 2}
 
     again = _run(init, secrets, home)
     assert again.returncode == 2

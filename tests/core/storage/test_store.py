@@ -20,7 +20,7 @@ from stagewise.core.errors import (
 )
 from stagewise.core.models import AuditEvent, Setting
 from stagewise.core.storage import keys, store
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, TEST_ARGON2
 
 NEW_PASSPHRASE = "Copper-Meadow-Falcon-81"
 
@@ -312,3 +312,26 @@ def test_a_rotation_that_cannot_be_verified_puts_the_file_back(
         p.session_factory() as s,
     ):
         assert s.get(Setting, "test.marker") is not None
+
+
+@pytest.mark.production_argon2
+def test_a_new_key_file_wraps_the_key_at_the_production_argon2_cost(practice_path: Path) -> None:
+    created = store.create_practice(practice_path, PASSPHRASE, save_to_keyring=False)
+    created.practice.close()
+    slot = keys.KeyFile.read(keys.keyfile_path(practice_path)).slots[keys.PASSPHRASE_SLOT]
+    assert slot.kdf == "argon2id"
+    # 64 MiB, 3 passes, 2 lanes (docs/security.md); the rest of the test process runs a cheaper cost.
+    assert slot.params == {"time_cost": 3, "memory_cost": 65536, "parallelism": 2}
+    unlocked = store.unlock_key(practice_path, passphrase=PASSPHRASE, use_keyring=False)
+    assert unlocked.key == created.practice.key
+
+
+def test_the_test_process_runs_argon2_cheaper_but_through_the_same_code(practice_path: Path) -> None:
+    # tests/conftest.py lowers the cost parameters only; a key file made here records and uses them.
+    assert keys.ARGON2_PARAMS == TEST_ARGON2
+    created = store.create_practice(practice_path, PASSPHRASE, save_to_keyring=False)
+    created.practice.close()
+    slot = keys.KeyFile.read(keys.keyfile_path(practice_path)).slots[keys.PASSPHRASE_SLOT]
+    assert slot.params == TEST_ARGON2
+    with pytest.raises(WrongKeyError):
+        store.unlock_key(practice_path, passphrase=NEW_PASSPHRASE, use_keyring=False)
