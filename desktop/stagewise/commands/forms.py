@@ -152,7 +152,7 @@ def describe(form: Form, behaviour: str | None = None) -> dict[str, Any]:
         "scoring_version": form.scoring_version,
         "title": form.title,
         "citation": form.citation,
-        "reference": form.reference,
+        "citation_short": form.citation_short,
         "licence": {
             "status": form.licence.status.value,
             "commercial_use_allowed": form.licence.commercial_use_allowed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 import shutil
 from pathlib import Path
 
@@ -68,7 +69,9 @@ def test_bands_and_norms_cover_the_score_range_without_gaps_or_overlaps(form: Fo
 @pytest.mark.parametrize("form", SHIPPED, ids=[f.id for f in SHIPPED])
 def test_every_file_is_documented_and_traceable(form: Form) -> None:
     assert form.citation
-    assert "REFERENCE.md" in form.reference
+    # Screens show only the author–year form, never a file name or a section sign.
+    assert re.fullmatch(r"[A-Z][\w’'-]+( & [A-Z][\w’'-]+| et al\.)? (19|20)\d\d", form.citation_short)
+    assert (Path(__file__).parents[2] / "docs" / "instruments" / f"{form.id}.md").is_file()
     assert form.licence.attribution
     assert form.licence.source
     assert form.sha256 == hashlib.sha256(form.path.read_bytes()).hexdigest()
@@ -84,12 +87,12 @@ def test_every_file_is_documented_and_traceable(form: Form) -> None:
     ("form_id", "n_items", "status", "commercial"),
     [
         ("urica-32", 32, LicenceStatus.PUBLIC_DOMAIN, True),
-        ("socrates-8a", 19, LicenceStatus.PUBLIC_DOMAIN, True),
-        ("socrates-8d", 19, LicenceStatus.PUBLIC_DOMAIN, True),
+        ("socrates-8a", 19, LicenceStatus.PUBLIC_DOMAIN, None),
+        ("socrates-8d", 19, LicenceStatus.PUBLIC_DOMAIN, None),
         ("rcq-12", 12, LicenceStatus.PERMISSION_UNVERIFIED, None),
         ("readiness-ruler", 3, LicenceStatus.PUBLIC_DOMAIN, True),
-        ("contemplation-ladder", 1, LicenceStatus.FREE_WITH_ATTRIBUTION, None),
-        ("barc-10", 10, LicenceStatus.PUBLIC_DOMAIN, True),
+        ("contemplation-ladder", 1, LicenceStatus.PERMISSION_UNVERIFIED, None),
+        ("barc-10", 10, LicenceStatus.FREE_WITH_ATTRIBUTION, None),
         ("phq-9", 10, LicenceStatus.PUBLIC_DOMAIN, True),
         ("gad-7", 7, LicenceStatus.PUBLIC_DOMAIN, True),
         ("audit", 10, LicenceStatus.NON_COMMERCIAL, False),
@@ -97,7 +100,7 @@ def test_every_file_is_documented_and_traceable(form: Form) -> None:
         ("dast-10", 10, LicenceStatus.NON_COMMERCIAL, False),
     ],
 )
-def test_items_and_licences_per_reference_section_8(
+def test_items_and_licences_as_documented(  # docs/instruments/<id>.md, "Licence"
     form_id: str, n_items: int, status: LicenceStatus, commercial: bool | None
 ) -> None:
     form = load_library().get(form_id)
@@ -115,10 +118,10 @@ def test_verbatim_spot_checks() -> None:
     assert lib.get("barc-10").item_text("2") == "In general, I am happy with my life."
     assert lib.get("dast-10").item_text("3") == "Are you always able to stop using drugs when you want to?"
     assert lib.get("gad-7").item_text("7") == "Feeling afraid as if something awful might happen"
-    assert any("uri.edu" in note for note in lib.get("urica-32").wording_notes)
+    assert any("Rhode Island" in note for note in lib.get("urica-32").wording_notes)
 
 
-def test_scoring_keys_match_reference() -> None:
+def test_scoring_keys_match_the_documented_key() -> None:
     urica = load_library().get("urica-32")
     keys = {s.name: s.items for s in urica.scores}
     assert keys["action"] == ("3", "7", "10", "14", "17", "25", "30")
@@ -139,7 +142,7 @@ def test_unverified_is_exposed_never_hidden() -> None:
     assert not lib.get("phq-9").scoring_unverified
 
 
-def test_loinc_codes_where_reference_gives_them() -> None:
+def test_loinc_codes_where_a_source_gives_them() -> None:
     lib = load_library()
     phq = lib.get("phq-9")
     assert (phq.loinc.panel, phq.loinc.total) == ("44249-1", "44261-6")
@@ -149,6 +152,9 @@ def test_loinc_codes_where_reference_gives_them() -> None:
     assert lib.get("audit-c").loinc.panel == "72109-2"
     assert lib.get("audit").loinc.panel == "72110-0"
     assert "72110-0" in lib.get("audit").loinc.third_party_only
+    # 44261-6 (total) and LA6573-5 (item 10 answer) appear in official HL7 US Core examples.
+    assert not {"44261-6", "LA6573-5"} & set(phq.loinc.third_party_only)
+    assert "LA6571-9" in phq.loinc.third_party_only
     assert lib.get("dast-10").loinc.panel == "82666-9"
     assert lib.get("urica-32").loinc.panel is None
 
@@ -177,7 +183,7 @@ def test_allowed_values_and_score_range() -> None:
 def test_unknown_instrument_lists_the_known_ones() -> None:
     with pytest.raises(UserInputError, match="unknown instrument 'x'; known: urica-32, socrates-8a"):
         load_library().get("x")
-    with pytest.raises(UserInputError, match=r"no version '9\.9'; available: 1\.0\.0"):
+    with pytest.raises(UserInputError, match=r"no version '9\.9'; available: 1\.1\.0"):
         load_library().get("phq-9", "9.9")
 
 
@@ -188,11 +194,11 @@ def test_library_is_cached_until_a_file_changes(tmp_path: Path) -> None:
     first = load_library([folder])
     shutil.copy(shipped_instruments_dir() / "gad-7.toml", folder / "gad-7-local.toml")
     text = (folder / "gad-7-local.toml").read_text(encoding="utf-8")
-    (folder / "gad-7-local.toml").write_text(text.replace('version = "1.0.0"', 'version = "1.1.0"', 1))
+    (folder / "gad-7-local.toml").write_text(text.replace('version = "1.1.0"', 'version = "1.2.0"', 1))
     second = load_library([folder])
     assert second is not first
-    assert second.get("gad-7").version == "1.1.0"  # the newest version is the default
-    assert second.get("gad-7", "1.0.0").path.parent == shipped_instruments_dir()
+    assert second.get("gad-7").version == "1.2.0"  # the newest version is the default
+    assert second.get("gad-7", "1.1.0").path.parent == shipped_instruments_dir()
     assert [f.id for f in second.forms].count("gad-7") == 1
     assert len(second.all_versions) == len(first.all_versions) + 1
 
@@ -202,7 +208,7 @@ def test_same_id_and_version_in_a_practice_folder_is_refused(tmp_path: Path) -> 
     folder = practice_forms_dir(paths)
     folder.mkdir(parents=True)
     shutil.copy(shipped_instruments_dir() / "phq-9.toml", folder / "my-phq.toml")
-    with pytest.raises(FormError, match=r"'phq-9' version 1\.0\.0 is already defined"):
+    with pytest.raises(FormError, match=r"'phq-9' version 1\.1\.0 is already defined"):
         load_library([folder])
 
 
@@ -215,3 +221,13 @@ def test_a_broken_practice_file_names_itself(tmp_path: Path) -> None:
 def test_missing_file_is_a_form_error(tmp_path: Path) -> None:
     with pytest.raises(FormError, match="cannot be read"):
         load_form(tmp_path / "nope.toml")
+
+
+def test_a_file_from_before_citation_short_still_loads_and_shows_author_year(tmp_path: Path) -> None:
+    # Practice snapshots written by earlier versions carry `reference` and no `citation_short`.
+    text = (shipped_instruments_dir() / "gad-7.toml").read_text(encoding="utf-8")
+    text = text.replace('citation_short = "Spitzer et al. 2006"', 'reference = "an old pointer"')
+    (tmp_path / "old-gad-7.toml").write_text(text, encoding="utf-8")
+    form = load_form(tmp_path / "old-gad-7.toml")
+    assert form.citation_short == "Spitzer et al. 2006"
+    assert not hasattr(form, "reference")

@@ -20,6 +20,23 @@ from stagewise.core.models import Stage
 
 Problems = list[tuple[str, str]]
 
+_YEAR = re.compile(r"\((\d{4})[a-z]?\)")
+
+
+def short_citation(citation: str) -> str:
+    """An author–year citation ("Kroenke et al. 2001") from an APA-style ``citation``.
+
+    Used only when a file gives no ``citation_short`` (files written before that field existed): the first
+    author's surname, "et al." when the first reference has more than one author, and its year.
+    """
+    year = _YEAR.search(citation)
+    if year is None:
+        return citation.split(".")[0][:120]
+    authors = citation[: year.start()]
+    surname = authors.split(",")[0].strip() or citation[:40]
+    several = "&" in authors or authors.count(",") > 2
+    return f"{surname}{' et al.' if several else ''} {year.group(1)}"
+
 
 def _is_whole(value: float) -> bool:
     return float(value).is_integer()
@@ -228,7 +245,8 @@ def build_form(fm: FormModel, *, source_text: str, sha256: str, path: Path) -> t
     )
     form = m.Form(
         id=fm.id, version=fm.version, scoring_version=fm.scoring_version, title=fm.title,
-        short_title=fm.short_title, order=fm.order, citation=fm.citation, reference=fm.reference,
+        short_title=fm.short_title, order=fm.order, citation=fm.citation,
+        citation_short=fm.citation_short or short_citation(fm.citation),
         licence=m.Licence(
             m.LicenceStatus(fm.licence.status), fm.licence.commercial_use_allowed, fm.licence.attribution,
             fm.licence.source, fm.licence.note,

@@ -17,7 +17,7 @@ PLACEHOLDERS = ("{behaviour}", "[the behaviour]")
 
 
 class LicenceStatus(enum.StrEnum):
-    """What the copyright holder allows (REFERENCE.md §8)."""
+    """What the copyright holder allows (each shipped file's source: ``docs/instruments/<id>.md``)."""
 
     PUBLIC_DOMAIN = "public_domain"
     FREE_WITH_ATTRIBUTION = "free_with_attribution"
@@ -47,9 +47,10 @@ class Licence:
 
 @dataclass(frozen=True, slots=True)
 class LoincCodes:
-    """LOINC codes where REFERENCE.md gives them.
+    """LOINC codes where a source gives them (``docs/instruments/<id>.md`` says which).
 
-    ``third_party_only`` lists the codes that REFERENCE.md saw only in third-party code (verify on loinc.org).
+    ``third_party_only`` lists the codes seen only in third-party code, not in an official artefact
+    (verify on loinc.org).
     """
 
     panel: str | None = None
@@ -178,7 +179,7 @@ class NormRow:
 
 @dataclass(frozen=True, slots=True)
 class NormTable:
-    """Raw score → normed score (e.g. SOCRATES decile, REFERENCE.md §2.7)."""
+    """Raw score → normed score (e.g. the SOCRATES 8A deciles of the Project MATCH profile sheet)."""
 
     score: str
     output: str
@@ -237,7 +238,7 @@ class Form:
     short_title: str
     order: int
     citation: str
-    reference: str
+    citation_short: str  # author–year, the only citation screens and PDFs show ("Kroenke et al. 2001")
     licence: Licence
     language: str
     instructions: str
