@@ -6,10 +6,13 @@ the user types into search words, so ``zoe luk`` and ``odegard`` both find her.
 Steps: Unicode NFKD (splits ``ë`` into ``e`` + a combining diaeresis), drop combining marks, transliterate
 the Latin letters that have no decomposition (``ł ø đ æ œ þ ß …``), casefold, drop apostrophes (so
 ``O'Brien`` is ``obrien``), and turn every other run of non-alphanumeric characters into one space.
+
+Also :func:`short_citation`: the author–year form of a citation, the only form screens show.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Letters NFKD leaves whole; their usual ASCII spelling (casefolded input, so lower case suffices).
@@ -71,3 +74,25 @@ def search_words(query: str) -> list[str]:
 def clean_line(value: str) -> str:
     """Trim and collapse inner whitespace runs to one space (names and labels are single lines)."""
     return " ".join(value.split())
+
+
+_YEAR = re.compile(r"\((\d{4})[a-z]?\)")
+
+
+def short_citation(citation: str) -> str:
+    """An author–year citation ("Kroenke et al. 2001") from an APA-style ``citation``.
+
+    Used when an instrument or intervention file gives no ``citation_short`` (e.g. files written before that
+    field existed): the first author's surname, "et al." when the first reference has more than one author,
+    and its year.  Screens show only this form, never a file name or a section sign.
+    """
+    year = _YEAR.search(citation)
+    if year is None:
+        return citation.split(".")[0][:120]
+    authors = citation[: year.start()]
+    surname = authors.split(",")[0].strip() or citation[:40]
+    first, amp, rest = authors.partition("&")
+    if amp and first.count(",") <= 2:  # "Biener, L., & Abrams, D. B." — two authors
+        return f"{surname} & {rest.split(',')[0].strip()} {year.group(1)}"
+    several = bool(amp) or "et al" in authors
+    return f"{surname}{' et al.' if several else ''} {year.group(1)}"

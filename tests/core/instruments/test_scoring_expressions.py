@@ -39,7 +39,7 @@ def test_missing_operand_or_division_by_zero_gives_none() -> None:
 def test_names_and_intervals() -> None:
     expr = compile_expression("c + a + m - pc")
     assert expr.names == frozenset({"c", "a", "m", "pc"})
-    assert expr.interval({n: (1.0, 5.0) for n in expr.names}) == (-2.0, 14.0)  # URICA readiness, §1.8
+    assert expr.interval({n: (1.0, 5.0) for n in expr.names}) == (-2.0, 14.0)  # URICA readiness (HABITS Lab)
     assert compile_expression("a * b").interval({"a": (-1.0, 2.0), "b": (3.0, 4.0)}) == (-4.0, 8.0)
     assert compile_expression("-a").interval({"a": (1.0, 5.0)}) == (-5.0, -1.0)
 

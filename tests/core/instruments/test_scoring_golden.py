@@ -1,4 +1,4 @@
-"""Golden values for every shipped instrument, worked by hand from REFERENCE.md (section in each test)."""
+"""Golden values for every shipped instrument, worked by hand from docs/instruments/<id>.md."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def with_sum(item_ids: list[str], total: int, lo: int, hi: int) -> dict[str, int
     return out
 
 
-# --- URICA (REFERENCE.md §1.7–§1.9) -------------------------------------------------------------------
+# --- URICA (docs/instruments/urica-32.md) -------------------------------------------------------------------
 
 PC = ["1", "5", "11", "13", "23", "26", "29"]
 C = ["2", "8", "12", "15", "19", "21", "24"]
@@ -147,7 +147,7 @@ def test_urica_six_of_seven_rule_is_opt_in_and_says_so() -> None:
     assert any("6 of 7" in m and "UNVERIFIED" in m for m in r.messages)
 
 
-# --- SOCRATES (REFERENCE.md §2.6, §2.7) -----------------------------------------------------------------
+# --- SOCRATES (docs/instruments/socrates-8a.md) -----------------------------------------------------------------
 
 RE = ["1", "3", "7", "10", "12", "15", "17"]
 AM = ["2", "6", "11", "16"]
@@ -213,7 +213,7 @@ def test_socrates_8d_has_no_deciles_and_says_why() -> None:
     assert any("No decile norms exist for SOCRATES 8D" in m for m in r.messages)
 
 
-# --- RCQ (REFERENCE.md §3.3–§3.5; UNVERIFIED key and coding) -------------------------------------------
+# --- RCQ (docs/instruments/rcq-12.md; UNVERIFIED key and coding) -------------------------------------------
 
 RCQ_PC, RCQ_C, RCQ_A = ["1", "5", "10", "12"], ["3", "4", "8", "9"], ["2", "6", "7", "11"]
 
@@ -265,7 +265,7 @@ def test_rcq_missing_item_and_optional_prorating() -> None:
     assert not r.complete
 
 
-# --- Rulers and ladder (REFERENCE.md §4) -----------------------------------------------------------------
+# --- Rulers and ladder (docs/instruments/readiness-ruler.md, contemplation-ladder.md) -----------------------------------------------------------------
 
 
 def test_rulers_three_continuous_scores_no_stage() -> None:
@@ -296,7 +296,7 @@ def test_ladder_rejects_values_off_the_ladder(bad: float) -> None:
         score(form("contemplation-ladder"), {"1": bad})
 
 
-# --- BARC-10 (REFERENCE.md §5.3) -----------------------------------------------------------------------
+# --- BARC-10 (docs/instruments/barc-10.md) -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("total", "flagged"), [(10, False), (46, False), (47, True), (60, True)])
@@ -313,7 +313,7 @@ def test_barc10_zero_is_not_on_the_scale() -> None:
         score(form("barc-10"), {"1": 0})
 
 
-# --- PHQ-9 and GAD-7 (REFERENCE.md §6.1, §6.2, §9.9) ----------------------------------------------------
+# --- PHQ-9 and GAD-7 (docs/instruments/phq-9.md, gad-7.md) ----------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -381,7 +381,7 @@ def test_gad7_bands(total: int, band: str) -> None:
     assert (r.scores["total"], r.bands["total"]) == (total, band)
 
 
-# --- AUDIT and AUDIT-C (REFERENCE.md §6.3) ---------------------------------------------------------------
+# --- AUDIT and AUDIT-C (docs/instruments/audit.md, audit-c.md) ---------------------------------------------------------------
 
 
 def audit_total(total: int) -> dict[str, int]:
@@ -476,7 +476,7 @@ def test_auditc_points_from_item1_only_message_and_bad_sex() -> None:
         score(form("phq-9"), {"1": 1}, ScoringOptions(sex="x"))  # refused everywhere, not only AUDIT-C
 
 
-# --- DAST-10 (REFERENCE.md §6.4) -------------------------------------------------------------------------
+# --- DAST-10 (docs/instruments/dast-10.md) -------------------------------------------------------------------------
 
 
 def test_dast10_item3_reversed() -> None:

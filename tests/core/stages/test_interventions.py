@@ -57,7 +57,7 @@ def test_each_shipped_file_parses_on_its_own() -> None:
         assert parse_library_file(f).entries
 
 
-# REFERENCE.md §7.1: stage → process emphasis.
+# docs/interventions.md: stage → process emphasis (Prochaska et al. 1992, secondary summaries).
 TTM_GOLDEN = {
     "ttm.consciousness-raising": (PC, "precontemplation→contemplation"),
     "ttm.dramatic-relief": (PC, "precontemplation→contemplation"),
@@ -113,11 +113,11 @@ def test_smart_tools_are_described_cited_and_never_reproduced(library) -> None: 
         assert "copyrighted" in e.notice
         assert "smartrecovery.org" in e.notice
         assert "SMART Recovery" in e.source
-    # The only tool–stage link SMART states (REFERENCE.md §7.3) is the CBA's; the rest are inferences.
+    # The only tool–stage link SMART states (docs/interventions.md) is the CBA's; the rest are inferences.
     assert smart["smart.cost-benefit-analysis"].verified
     assert smart["smart.cost-benefit-analysis"].stages == (PC, C)
     assert all(not e.verified for k, e in smart.items() if k != "smart.cost-benefit-analysis")
-    # Worksheet headings (REFERENCE.md §7.3, for orientation only) must not appear in the shipped text.
+    # Worksheet headings (SMART Recovery, for orientation only) must not appear in the shipped text.
     text = (shipped_interventions_dir() / "smart-recovery.toml").read_text(encoding="utf-8")
     for heading in (
         "The Changes I want to Make are",

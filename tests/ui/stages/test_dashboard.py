@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -190,6 +190,10 @@ def test_dashboard_shows_the_figures_compute_metrics_gives(qtbot: QtBot, ctx: Ap
     assert "60 days" in window.stalled.note.text()  # the threshold comes from the practice settings
     assert "ordinary" in window.recycling.note.text()
     assert "casey" in window.overrides.value.text()
+    # The definitions are written on screen in plain words; no label points the clinician to a file.
+    texts = [label.text() for label in window.findChildren(QLabel)]
+    assert any("lasts from its record to the next record" in t for t in texts)
+    assert not [t for t in texts if ".md" in t or "docs/" in t or "§" in t]
 
     # Narrow the period: the figures follow, computed off the UI thread.
     with qtbot.waitSignal(window.ready, timeout=10_000):

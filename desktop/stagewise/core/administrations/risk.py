@@ -1,11 +1,11 @@
 """Risk alerts: a flagged answer (PHQ-9 item 9 > 0 …) must never be missed.
 
-An item that carries a ``flag`` in its instrument file (``[items.flag]``, e.g. PHQ-9 item 9 at least 1,
-REFERENCE.md §6.1) raises a :class:`~stagewise.core.models.RiskAlert` **the moment the answer is saved**
-(:func:`stagewise.core.administrations.lifecycle.answer`), not when the questionnaire is completed: a
-crash, a lock
-or an administration that is never finished still leaves the alert in the chart.  The answer call returns
-a :class:`RiskPrompt` with the practice's safety text so the screen can interrupt the clinician at once.
+An item that carries a ``flag`` in its instrument file (``[items.flag]``, e.g. PHQ-9 item 9 at least 1;
+``docs/instruments/phq-9.md``) raises a :class:`~stagewise.core.models.RiskAlert` **the moment the answer is
+saved** (:func:`stagewise.core.administrations.lifecycle.answer`), not when the questionnaire is completed:
+a crash, a lock or an administration that is never finished still leaves the alert in the chart. The answer
+call returns a :class:`RiskPrompt` with the practice's safety text so the screen can interrupt the clinician
+at once.
 
 Life of an alert:
 

@@ -5,7 +5,7 @@ demo then stores exactly the result the scoring engine computes.
 
 * URICA-32: subscale means are chosen so that the readiness score (C + A + M - PC) lands near the
   published group mean of the client's stage (Mid-Atlantic ATTC anchors: precontemplation 9.3,
-  contemplation 11.0, action 12.6; REFERENCE.md §1.9), with noise, so the proposed stage usually agrees
+  contemplation 11.0, action 12.6; Mid-Atlantic ATTC), with noise, so the proposed stage usually agrees
   with the clinician's and sometimes does not.
 * Symptom and use measures (PHQ-9, GAD-7, AUDIT, DAST-10): a latent level in [0, 1] (higher = worse),
   correlated across instruments and falling as the client moves towards action and maintenance.

@@ -17,25 +17,9 @@ from stagewise.core.instruments import model as m, scoring_rules
 from stagewise.core.instruments.expressions import ExpressionError, compile_expression
 from stagewise.core.instruments.schema import BandRangeModel, FormModel, NormRowModel
 from stagewise.core.models import Stage
+from stagewise.core.text import short_citation
 
 Problems = list[tuple[str, str]]
-
-_YEAR = re.compile(r"\((\d{4})[a-z]?\)")
-
-
-def short_citation(citation: str) -> str:
-    """An author–year citation ("Kroenke et al. 2001") from an APA-style ``citation``.
-
-    Used only when a file gives no ``citation_short`` (files written before that field existed): the first
-    author's surname, "et al." when the first reference has more than one author, and its year.
-    """
-    year = _YEAR.search(citation)
-    if year is None:
-        return citation.split(".")[0][:120]
-    authors = citation[: year.start()]
-    surname = authors.split(",")[0].strip() or citation[:40]
-    several = "&" in authors or authors.count(",") > 2
-    return f"{surname}{' et al.' if several else ''} {year.group(1)}"
 
 
 def _is_whole(value: float) -> bool:

@@ -14,7 +14,7 @@ plain function calls.  Any missing (``None``) operand makes the whole result ``N
 is never computed from a partial set of scores.  Dividing by zero also yields ``None``.
 
 Each expression can also be evaluated over intervals (:meth:`Expression.interval`), which is how a
-form's derived scores get their theoretical range (e.g. URICA readiness −2…14, REFERENCE.md §1.8).
+form's derived scores get their theoretical range (e.g. URICA readiness −2…14, HABITS Lab).
 """
 
 from __future__ import annotations

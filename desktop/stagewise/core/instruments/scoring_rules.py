@@ -25,10 +25,10 @@ class ScoringOptions:
 
     Attributes:
         urica_stage_rule: which URICA stage rule to apply: ``nearest_group_mean`` (default; Mid-Atlantic
-            ATTC, REFERENCE.md §1.9 item 3) or ``habits_lab_cutoffs`` (approximate, UNVERIFIED, §1.9 item 2).
-        sex: ``"male"``, ``"female"`` or None; selects AUDIT-C thresholds (≥4 men, ≥3 women, §6.3).  With
+            ATTC) or ``habits_lab_cutoffs`` (approximate, UNVERIFIED; docs/instruments/urica-32.md).
+        sex: ``"male"``, ``"female"`` or None; selects AUDIT-C thresholds (≥4 men, ≥3 women, Bradley et al. 2003).  With
             None the band says both thresholds and a total of 3 is flagged as positive for women only.
-        enabled_rules: optional rule ids to switch on, e.g. ``audit_limited_completeness`` (CamCOPS, §6.3)
+        enabled_rules: optional rule ids to switch on, e.g. ``audit_limited_completeness`` (CamCOPS; docs/instruments/audit.md)
             or the UNVERIFIED missing-item rules ``urica_six_of_seven`` / ``rcq_prorate_one_missing``.
     """
 
@@ -59,7 +59,7 @@ class Rule:
 
 
 def _audit_limited_completeness(ctx: RuleContext) -> None:
-    """CamCOPS's "special limited-information completeness" for the AUDIT (REFERENCE.md §6.3).
+    """CamCOPS's "special limited-information completeness" for the AUDIT (docs/instruments/audit.md).
 
     If Q1 = 0 (never drinks), Q2–Q8 may be skipped; if Q2 + Q3 = 0, Q4–Q8 may be skipped.  Skipped items
     count 0.  Q9 and Q10 are still required.  [G: camcops server/camcops_server/tasks/audit.py]
@@ -84,7 +84,7 @@ def _audit_limited_completeness(ctx: RuleContext) -> None:
 
 def _audit_next_level(ctx: RuleContext) -> None:
     """WHO: "Provide the next highest level of intervention to patients who score 2 or more on Questions
-    4, 5 and 6, or 4 on Questions 9 or 10" (Babor et al. 2001; REFERENCE.md §6.3)."""
+    4, 5 and 6, or 4 on Questions 9 or 10" (Babor et al. 2001)."""
     a = ctx.answers
     hits = [n for n in ("4", "5", "6") if a.get(n, 0) >= 2] + [n for n in ("9", "10") if a.get(n, 0) == 4]
     if hits:
@@ -97,7 +97,7 @@ def _audit_next_level(ctx: RuleContext) -> None:
 
 def _auditc_q1_only(ctx: RuleContext) -> None:
     """ "If the points are all from Question 1 alone where 2 and 3 are 0, it is likely the patient is
-    drinking below recommended limits" (PMID 12695273, via US Core; REFERENCE.md §6.3)."""
+    drinking below recommended limits" (Bradley et al. 2003, PMID 12695273, via US Core)."""
     a = ctx.answers
     if a.get("1", 0) > 0 and a.get("2") == 0 and a.get("3") == 0:
         ctx.messages.append(

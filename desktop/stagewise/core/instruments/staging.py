@@ -1,7 +1,7 @@
 """Stages from several instruments, side by side — never merged into one.
 
 Stage-of-change instruments agree only moderately with one another (e.g. the Contemplation Ladder
-correlates 0.50–0.51 with a staging algorithm, REFERENCE.md §4.2), so Stagewise shows each instrument's
+correlates 0.50–0.51 with a staging algorithm, Miskimins et al. 2023), so Stagewise shows each instrument's
 stage with how it was reached and raises a disagreement indicator; the clinician decides.
 """
 

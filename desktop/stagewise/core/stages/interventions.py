@@ -3,9 +3,9 @@
 Each entry says what to do (a few lines, in the project's own words), which stages it fits, which model
 it comes from (TTM processes of change, motivational interviewing as structured by SAMHSA TIP 35, SMART
 Recovery tools described and cited, recovery-capital building) and where the idea comes from.  The
-facts behind the shipped entries are in REFERENCE.md §7 (stages, processes, TIP 35, SMART) and §5
-(BARC-10); anything the sources did not state is marked ``verified = false`` with a note saying what is
-unverified.
+sources behind the shipped entries are listed in ``docs/interventions.md``; anything the sources did not
+state is marked ``verified = false`` with a note saying what is unverified.  Screens cite an entry by its
+author–year ``citation_short`` only.
 
 Files are validated with pydantic; every problem is reported as ``file: field path: reason``.
 
@@ -35,6 +35,7 @@ from pydantic_core import ErrorDetails
 from stagewise.core.errors import DataFileError, NotFoundError
 from stagewise.core.models import Stage
 from stagewise.core.paths import AppPaths, shipped_dir
+from stagewise.core.text import short_citation
 
 SCHEMA = "stagewise-interventions/1"
 MAX_FILE_BYTES = 1_000_000
@@ -76,7 +77,8 @@ class InterventionEntry:
         stages: the stages it fits; empty means "not stage-specific" (offered only on request).
         model: which model it comes from.
         rationale: why it fits those stages.
-        source: citation text.
+        source: the full citation text.
+        citation_short: the author–year form shown on screens ("Prochaska et al. 1992").
         transition: the stage transition it serves (``"precontemplation→contemplation"``), or
             ``"recycling"`` for entries meant for after a move back a stage; None when not tied to one.
         source_url: where to read more (optional).
@@ -96,6 +98,7 @@ class InterventionEntry:
     model: InterventionModel
     rationale: str
     source: str
+    citation_short: str = ""
     transition: str | None = None
     source_url: str | None = None
     verified: bool = True
@@ -127,6 +130,7 @@ class InterventionEntry:
             "category": self.category,
             "rationale": self.rationale,
             "source": self.source,
+            "citation_short": self.citation_short,
             "source_url": self.source_url,
             "verified": self.verified,
             "notes": self.notes,
@@ -152,6 +156,7 @@ class _Defaults(BaseModel):
 
     model: InterventionModel | None = None
     source: str | None = None
+    citation_short: str | None = None
     source_url: str | None = None
     notice: str | None = None
     category: str | None = None
@@ -171,6 +176,7 @@ class _EntryModel(BaseModel):
     model: InterventionModel | None = None
     rationale: str = Field(min_length=1, max_length=2000)
     source: str | None = None
+    citation_short: str | None = Field(default=None, min_length=1, max_length=120)
     source_url: str | None = None
     verified: bool | None = None
     notes: str | None = None
@@ -361,6 +367,7 @@ def parse_library_file(path: Path, *, origin: str = "shipped") -> LibraryFile:
                 model=entry_model,
                 rationale=_clean(e.rationale),
                 source=_clean(source),
+                citation_short=_clean(e.citation_short or d.citation_short or short_citation(_clean(source))),
                 transition=e.transition,
                 source_url=e.source_url or d.source_url,
                 verified=verified,
@@ -432,7 +439,7 @@ class InterventionLibrary:
             stage: the clinician's current stage for the focus.
             models: keep only these models (None = all).
             recycling: the last move was back a stage; also offer the entries for recycling that fit
-                ``stage`` (renewing the work without disappointment, TIP 35 / REFERENCE.md §7.2).
+                ``stage`` (renewing the work without disappointment, SAMHSA TIP 35).
             include_general: also offer entries that are not stage-specific (e.g. social liberation).
 
         Returns:

@@ -305,7 +305,10 @@ class DashboardWindow(QWidget):
         foot = QLabel(
             self.tr(
                 "Figures describe the practice's work, not any client. Moving back a stage is ordinary in "
-                "recovery; no figure is a discharge gate. Definitions: docs/metrics.md."
+                "recovery; no figure is a discharge gate. A stage lasts from its record to the next record "
+                "for that client and focus (or the period's end). Advancement: forward stage changes out of "
+                "all stage changes. Recycling: clients with a move back out of clients whose stage could "
+                "change. Stalled: still in the same stage for longer than the stalled limit."
             )
         )
         foot.setObjectName("muted")

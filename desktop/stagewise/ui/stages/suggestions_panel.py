@@ -154,7 +154,7 @@ class SuggestionCard(QFrame):
             layout.addWidget(_label(self.tr("For after a move back a stage (recycling)"), "muted"))
         layout.addWidget(_label(entry.summary))
         layout.addWidget(_label(self.tr("Why it fits: ") + entry.rationale, "rationale"))
-        source = self.tr("Source: ") + entry.source
+        source = self.tr("Source: ") + entry.citation_short
         layout.addWidget(_label(source, "source"))
         if entry.notice:
             layout.addWidget(_label(entry.notice, "source"))
