@@ -1,8 +1,8 @@
 """Each instrument's wording against the source text written into ``docs/instruments/<id>.md``.
 
-The page's item table quotes the shipped wording and names its source; its "Wording checked against the source" table
-quotes the source's own text for the items that were corrected or confirmed.  Both are parsed here and compared with
-the loaded form, so the test fails if either the file or the page drifts.
+The page's item table quotes the shipped wording and names its source; its "Wording checked against the
+source" table quotes the source's own text for the items that were corrected or confirmed.  Both are parsed
+here and compared with the loaded form, so the test fails if either the file or the page drifts.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from stagewise.core.forms import Form, load_library
 
 DOCS = Path(__file__).parents[2] / "docs" / "instruments"
@@ -26,15 +25,18 @@ def _section(form_id: str, heading: str) -> list[str]:
 
 
 def _rows(form_id: str, heading: str) -> list[list[str]]:
-    rows = [line.strip().strip("|").split(" | ") for line in _section(form_id, heading) if line.startswith("| ")]
+    rows = [
+        line.strip().strip("|").split(" | ") for line in _section(form_id, heading) if line.startswith("| ")
+    ]
     return [[cell.strip() for cell in row] for row in rows[1:]]  # the first row is the header
 
 
 def _checked(form_id: str) -> dict[str, str]:
     """``where`` → the source's verbatim text, from the "Wording checked against the source" table."""
-    out = {}
+    out: dict[str, str] = {}
     for where, quoted, _source in _rows(form_id, "Wording checked against the source"):
-        assert quoted.startswith('"') and quoted.endswith('"'), (form_id, where)
+        assert quoted.startswith('"'), (form_id, where)
+        assert quoted.endswith('"'), (form_id, where)
         out[where] = quoted[1:-1]
     return out
 

@@ -52,8 +52,9 @@ DEFAULT_SAFETY_TEXT = (
 )
 
 # How a URICA profile is turned into a stage (the staging module implements each rule).
-# The stage rules urica-32.toml offers (docs/instruments/urica-32.md): the ATTC nearest group mean (default) and the
-# approximate, UNVERIFIED HABITS Lab cut-offs. "Highest subscale" is deliberately absent (not endorsed by the HABITS Lab).
+# The stage rules urica-32.toml offers (docs/instruments/urica-32.md): the ATTC nearest group mean (default)
+# and the approximate, UNVERIFIED HABITS Lab cut-offs. "Highest subscale" is deliberately absent (the HABITS
+# Lab does not endorse it).
 URICA_STAGE_RULES = ("nearest_group_mean", "habits_lab_cutoffs")
 
 # When automatic backups run (the values of backup_schedule.BackupSchedule).

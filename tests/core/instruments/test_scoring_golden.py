@@ -147,7 +147,7 @@ def test_urica_six_of_seven_rule_is_opt_in_and_says_so() -> None:
     assert any("6 of 7" in m and "UNVERIFIED" in m for m in r.messages)
 
 
-# --- SOCRATES (docs/instruments/socrates-8a.md) -----------------------------------------------------------------
+# --- SOCRATES (docs/instruments/socrates-8a.md) -------------------------------------------------------------
 
 RE = ["1", "3", "7", "10", "12", "15", "17"]
 AM = ["2", "6", "11", "16"]
@@ -265,7 +265,7 @@ def test_rcq_missing_item_and_optional_prorating() -> None:
     assert not r.complete
 
 
-# --- Rulers and ladder (docs/instruments/readiness-ruler.md, contemplation-ladder.md) -----------------------------------------------------------------
+# --- Rulers and ladder (docs/instruments/readiness-ruler.md, contemplation-ladder.md) -----------------------
 
 
 def test_rulers_three_continuous_scores_no_stage() -> None:
@@ -296,7 +296,7 @@ def test_ladder_rejects_values_off_the_ladder(bad: float) -> None:
         score(form("contemplation-ladder"), {"1": bad})
 
 
-# --- BARC-10 (docs/instruments/barc-10.md) -----------------------------------------------------------------------
+# --- BARC-10 (docs/instruments/barc-10.md) ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("total", "flagged"), [(10, False), (46, False), (47, True), (60, True)])
@@ -313,7 +313,7 @@ def test_barc10_zero_is_not_on_the_scale() -> None:
         score(form("barc-10"), {"1": 0})
 
 
-# --- PHQ-9 and GAD-7 (docs/instruments/phq-9.md, gad-7.md) ----------------------------------------------------
+# --- PHQ-9 and GAD-7 (docs/instruments/phq-9.md, gad-7.md) --------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -381,7 +381,7 @@ def test_gad7_bands(total: int, band: str) -> None:
     assert (r.scores["total"], r.bands["total"]) == (total, band)
 
 
-# --- AUDIT and AUDIT-C (docs/instruments/audit.md, audit-c.md) ---------------------------------------------------------------
+# --- AUDIT and AUDIT-C (docs/instruments/audit.md, audit-c.md) ----------------------------------------------
 
 
 def audit_total(total: int) -> dict[str, int]:
@@ -476,7 +476,7 @@ def test_auditc_points_from_item1_only_message_and_bad_sex() -> None:
         score(form("phq-9"), {"1": 1}, ScoringOptions(sex="x"))  # refused everywhere, not only AUDIT-C
 
 
-# --- DAST-10 (docs/instruments/dast-10.md) -------------------------------------------------------------------------
+# --- DAST-10 (docs/instruments/dast-10.md) ------------------------------------------------------------------
 
 
 def test_dast10_item3_reversed() -> None:

@@ -66,3 +66,17 @@ def test_print_is_audited(session: Session, tmp_path: Path) -> None:
     event = session.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert (event.action, event.entity, event.entity_id) == ("print", "form", "barc-10")
     assert json.loads(event.details)["pages"] == rendered.pages
+
+
+@pytest.mark.parametrize("form_id", ["urica-32", "rcq-12", "barc-10", "phq-9"])
+def test_unverified_caveats_are_a_footnote_in_the_files_own_words(form_id: str, tmp_path: Path) -> None:
+    form = load_library().get(form_id)
+    out = tmp_path / f"{form_id}.pdf"
+    render_blank_form(form, str(out))
+    text = flat(" ".join(pdf_pages(out)))
+    assert f"Not verified ({form.citation_short}):" in text
+    assert text.rindex("Not verified") > text.index("About this questionnaire")  # after the items: a footnote
+    for caveat in form.caveats():
+        assert flat(caveat) in text
+    assert "§" not in text
+    assert ".md" not in text

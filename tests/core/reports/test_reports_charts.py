@@ -118,7 +118,10 @@ def test_band_specs_follow_the_published_cut_offs() -> None:
     assert [(b.low, b.high) for b in specs.GAD7.bands][-1] == (14.5, 21.5)
     assert [(b.low, b.high) for b in specs.AUDIT.bands][1] == (7.5, 15.5)  # zone II 8–15 (Babor et al. 2001)
     socrates_ts = specs.SOCRATES[2].bands
-    assert (socrates_ts[0].low, socrates_ts[0].high) == (7.5, 25.5)  # decile 10 = 8–25 (SOCRATES 8A profile sheet)
+    assert (socrates_ts[0].low, socrates_ts[0].high) == (
+        7.5,
+        25.5,
+    )  # decile 10 = 8–25 (SOCRATES 8A profile sheet)
     assert specs.URICA_READINESS.y_ranges == ((-2, 14),)  # HABITS Lab
     assert specs.pick_range(specs.URICA_SUBSCALES, [2.5, 4.0]) == (1, 5)
     assert specs.pick_range(specs.URICA_SUBSCALES, [21, 30]) == (7, 35)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from stagewise.core.forms import load_library
 
 from stagewise.core.errors import NotFoundError, UserInputError
 from stagewise.core.models import AuditEvent
@@ -104,6 +105,24 @@ def test_stage_names_scores_and_interventions(session: Session, ids: rf.FixtureI
     assert "47 line" in text
     assert "20–27 severe" in text
     assert "very high (90)" in text
+
+
+def test_clinician_version_footnotes_the_unverified_caveats_the_client_version_never(
+    session: Session, ids: rf.FixtureIds, tmp_path: Path
+) -> None:
+    library = load_library()
+    text = flat(" ".join(_summary(session, ids, tmp_path / "summary.pdf")))
+    assert "Not verified (for the clinician)" in text
+    assert text.index("Not verified (for the clinician)") > text.index("Administrations")  # a footnote
+    for form_id in ("urica-32", "barc-10", "phq-9"):  # instruments the fixture completed
+        form = library.get(form_id)
+        assert f"{form.short_title} ({form.citation_short}):" in text
+        for caveat in form.caveats():
+            assert flat(caveat) in text
+    assert "§" not in text
+    client = flat(" ".join(_summary(session, ids, tmp_path / "client.pdf", audience=Audience.CLIENT)))
+    assert "Not verified" not in client
+    assert not any(flat(c) in client for f in library.forms for c in f.caveats())
 
 
 def test_notes_included_with_hashes_signed_only(session: Session, ids: rf.FixtureIds, tmp_path: Path) -> None:

@@ -132,8 +132,9 @@ class AdministrationScreen:
     """Everything a questionnaire screen needs, and nothing about the client or other records.
 
     Safe to show to the client in client mode: no name, chart number, scores or earlier answers; only
-    this administration's questions and its own answers so far.  ``clinician_instructions`` is for the
-    clinician's view only.
+    this administration's questions and its own answers so far.  ``clinician_instructions`` and
+    ``clinician_caveats`` (what is unverified about this instrument version) are for the clinician's view
+    only, never the hand-over screen.
     """
 
     administration_id: int
@@ -141,9 +142,12 @@ class AdministrationScreen:
     title: str
     mode: AdministrationMode
     client_instructions: str
+    short_title: str
+    citation_short: str
     clinician_instructions: str
     items: tuple[ItemView, ...]
     resume_at: str | None
+    clinician_caveats: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -256,9 +260,12 @@ def screen(session: Session, administration_id: int) -> AdministrationScreen:
         title=form.title,
         mode=info.mode,
         client_instructions=form.fill(form.client_instructions, behaviour),
+        short_title=form.short_title,
+        citation_short=form.citation_short,
         clinician_instructions=form.instructions,
         items=items,
         resume_at=resume_point(info),
+        clinician_caveats=form.caveats(),
     )
 
 

@@ -4,10 +4,11 @@ Only the Questionnaire lives here; builders for QuestionnaireResponse, Observati
 separate module (e.g. ``stagewise.core.fhir_results``) that can reuse :func:`answer_coding` and the
 constants below so that answers and questions use the same codes.
 
-LOINC codes come from the form file (docs/instruments/<id>.md gives them for PHQ-9, GAD-7, AUDIT, AUDIT-C, DAST-10;
-codes seen only in third-party code are listed in the file's ``loinc.third_party_only``).  Where no LOINC
-answer code exists, answers are coded in ``urn:stagewise:form:<id>`` as ``<scale>-<value>`` and every
-answer carries its printed value in the standard ``ordinalValue`` extension.
+LOINC codes come from the form file (``docs/instruments/<id>.md`` says where each PHQ-9, GAD-7, AUDIT,
+AUDIT-C and DAST-10 code comes from; codes seen only in third-party code are listed in the file's
+``loinc.third_party_only``). Where no LOINC answer code exists, answers are coded in
+``urn:stagewise:form:<id>`` as ``<scale>-<value>`` and every answer carries its printed value in the
+standard ``ordinalValue`` extension.
 """
 
 from __future__ import annotations

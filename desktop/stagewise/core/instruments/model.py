@@ -14,6 +14,9 @@ from stagewise.core.models import Stage
 Number = int | float
 
 PLACEHOLDERS = ("{behaviour}", "[the behaviour]")
+SCORING_UNVERIFIED_CAVEAT = (
+    "Scoring rule not verified against the manual: treat bands and stage as provisional."
+)
 
 
 class LicenceStatus(enum.StrEnum):
@@ -273,6 +276,16 @@ class Form:
     def is_unverified(self) -> bool:
         """True when any key, rule or wording in the file is marked UNVERIFIED."""
         return bool(self.unverified)
+
+    def caveats(self) -> tuple[str, ...]:
+        """The specific unverified facts a clinician should know before using or reading this instrument.
+
+        The file's own ``unverified`` entries, led by the scoring warning when scoring itself depends on
+        them.  Shown on the picker, the clinician's administration screen, blank forms and clinician
+        summaries — never in hand-over mode or on anything the client sees.
+        """
+        lead = (SCORING_UNVERIFIED_CAVEAT,) if self.scoring_unverified else ()
+        return lead + self.unverified
 
     def item(self, item_id: str) -> Item:
         """The item with printed number ``item_id``."""

@@ -163,9 +163,9 @@ class FormModel(_Strict):
     short_title: Text
     order: StrictInt = 100
     citation: Text
-    # Author–year form shown on screens and PDFs ("Kroenke et al. 2001"); derived from ``citation`` if absent.
+    # Author–year form shown on screens ("Kroenke et al. 2001"); derived from ``citation`` if absent.
     citation_short: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
-    # Legacy (files written before citation_short existed): accepted so stored snapshots still load, never shown.
+    # Legacy (files from before citation_short): accepted so stored snapshots still load; never shown.
     reference: Text | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
     instructions: Text

@@ -3,8 +3,9 @@
 Answers are keyed by the printed item number as a string (``"1"`` … ``"32"``) and hold the printed
 response value.  A missing key (or JSON ``null``) means "not answered".  Partial answer sets are valid:
 the result is then marked incomplete, the unanswered items are listed, and every score that needs them
-is ``None`` — never a silently prorated number (no manual's prorating rule could be verified).  A practice may switch on a
-documented missing-item rule through :class:`ScoringOptions`; the result then says so in its messages.
+is ``None`` — never a silently prorated number (no manual's prorating rule could be verified).  A
+practice may switch on a documented missing-item rule through :class:`ScoringOptions`; the result then
+says so in its messages.
 """
 
 from __future__ import annotations

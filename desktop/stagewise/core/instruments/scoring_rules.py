@@ -26,10 +26,12 @@ class ScoringOptions:
     Attributes:
         urica_stage_rule: which URICA stage rule to apply: ``nearest_group_mean`` (default; Mid-Atlantic
             ATTC) or ``habits_lab_cutoffs`` (approximate, UNVERIFIED; docs/instruments/urica-32.md).
-        sex: ``"male"``, ``"female"`` or None; selects AUDIT-C thresholds (≥4 men, ≥3 women, Bradley et al. 2003).  With
-            None the band says both thresholds and a total of 3 is flagged as positive for women only.
-        enabled_rules: optional rule ids to switch on, e.g. ``audit_limited_completeness`` (CamCOPS; docs/instruments/audit.md)
-            or the UNVERIFIED missing-item rules ``urica_six_of_seven`` / ``rcq_prorate_one_missing``.
+        sex: ``"male"``, ``"female"`` or None; selects AUDIT-C thresholds (≥4 men, ≥3 women; Bradley et
+            al. 2003).  With None the band says both thresholds and a total of 3 is flagged as positive
+            for women only.
+        enabled_rules: optional rule ids to switch on, e.g. ``audit_limited_completeness`` (CamCOPS;
+            ``docs/instruments/audit.md``) or the UNVERIFIED missing-item rules ``urica_six_of_seven`` /
+            ``rcq_prorate_one_missing``.
     """
 
     urica_stage_rule: str = "nearest_group_mean"

@@ -2,7 +2,9 @@
 
 The form shows the instrument's title, the client instructions, every item verbatim (with the behaviour
 placeholder filled: the client's focus if given, else the instrument's generic wording), the response
-scale, and the licence attribution and citation.  It never shows the scoring key or the bands.  Every
+scale, the licence attribution and citation, and — as a footnote for the clinician who scores it — the
+instrument file's specific unverified caveats.  It never shows the bands (an unverified key is named only in
+its caveat, e.g. the RCQ's).  Every
 page carries "Name / Chart / Date" lines so that a loose page can be matched to its client.
 
 Items that share a short scale (up to six options) are laid out as a grid, one row per item; longer
@@ -216,6 +218,9 @@ def _story(form: Form, behaviour: str | None, width: float, safety_text: str | N
             ]
         )
     )
+    if form.caveats():  # a footnote for the clinician who scores the paper form: the specific caveats
+        notes = "<br/>".join(f"• {escape(c)}" for c in form.caveats())
+        story.append(markup(f"<b>Not verified ({escape(form.citation_short)}):</b><br/>{notes}", st.small))
     return story
 
 

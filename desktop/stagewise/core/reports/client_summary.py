@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import IO
+from xml.sax.saxutils import escape
 
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
@@ -49,6 +50,7 @@ from stagewise.core.reports.layout import (
     fmt_date,
     frame_width,
     made_line,
+    markup,
     para,
     render,
     styles,
@@ -422,6 +424,16 @@ class _Builder:
             )
         )
 
+    def caveats_footnote(self) -> None:
+        """What is not verified about the questionnaires above, in each instrument file's own words."""
+        parts = ["<b>Not verified (for the clinician)</b>"]
+        for c in self.data.caveats:
+            parts.append(
+                f"<b>{escape(c.short_title)} ({escape(c.citation_short)}):</b> "
+                + " ".join(map(escape, c.caveats))
+            )
+        self.add(Spacer(1, 8), markup("<br/>".join(parts), self.st.small))
+
     def signature_block(self) -> None:
         st = self.st
         name = self.data.clinician_name or ""
@@ -455,6 +467,8 @@ class _Builder:
         notes = self.data.notes if self.clinician else None
         if notes is not None:
             self.add(*notes_section(notes, self.note_text))
+        if self.clinician and self.data.caveats:  # never in the client's version
+            self.caveats_footnote()
         self.signature_block()
         if notes is not None:
             self.add(*hash_appendix(notes, self.width))

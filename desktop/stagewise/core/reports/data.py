@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stagewise.core import form_versions
 from stagewise.core.errors import NotFoundError, StagewiseError, UserInputError
+from stagewise.core.forms.loader import load_library
 from stagewise.core.models import (
     Addendum,
     Administration,
@@ -157,6 +159,15 @@ class NoteEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class InstrumentCaveats:
+    """What is unverified about one instrument version in the report (clinician version only)."""
+
+    short_title: str
+    citation_short: str
+    caveats: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ClientReportData:
     """Everything a client progress summary shows."""
 
@@ -170,6 +181,7 @@ class ClientReportData:
     clinician_name: str | None = None
     client_stage_labels: Mapping[str, str] = field(default_factory=dict)
     generated_at: dt.datetime | None = None
+    caveats: tuple[InstrumentCaveats, ...] = ()  # footnote of the clinician version, never the client's
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -416,6 +428,7 @@ def gather_client_report(
     ).scalars()
     wanted_focus = set(focus_ids)
     administrations: list[AdministrationEntry] = []
+    caveats: dict[object, InstrumentCaveats | None] = {}  # per stored instrument version
     for adm in adm_rows:
         # Focus-less instruments (PHQ-9, GAD-7 …) are about the person, so they are always included.
         if adm.focus_id is not None and adm.focus_id not in wanted_focus:
@@ -423,6 +436,9 @@ def gather_client_report(
         entry_a = administration_entry(adm, keys_by_id)
         if entry_a is not None:
             administrations.append(entry_a)
+            version = adm.form_version_id or (adm.form_id, adm.form_version)
+            if version not in caveats:
+                caveats[version] = _caveats(session, adm)
 
     notes: tuple[NoteEntry, ...] | None = None
     if include_notes:
@@ -441,6 +457,7 @@ def gather_client_report(
         notes=notes,
         clinician_name=clinician,
         client_stage_labels=_setting_map(session, "client_stage_labels"),
+        caveats=tuple(dict.fromkeys(c for c in caveats.values() if c is not None)),
     )
 
 
@@ -454,6 +471,19 @@ def _client_wordings() -> dict[str, str]:
         log.warning("the intervention library could not be loaded; printing generic wording")
         return {}
     return {e.id: e.client_wording for e in library.entries if e.client_wording}
+
+
+def _caveats(session: Session, adm: Administration) -> InstrumentCaveats | None:
+    """The unverified facts of the instrument version an administration used (None: nothing to say)."""
+    try:
+        form = form_versions.row_form(session, adm)
+    except StagewiseError:  # no readable stored version: the instrument's current file, if any
+        try:
+            form = load_library().get(adm.form_id)
+        except StagewiseError:  # an instrument no longer installed must not stop a printout
+            return None
+    found = form.caveats()
+    return InstrumentCaveats(form.short_title, form.citation_short, found) if found else None
 
 
 def _templates() -> TemplateLibrary | None:

@@ -240,6 +240,18 @@ class ClinicianForm(QWidget):
         read.setWordWrap(True)
         read.setObjectName("instructions")
         read.setTextFormat(Qt.TextFormat.PlainText)
+        # The instrument's specific unverified facts (clinician mode only; hand-over mode never shows them).
+        self.caveats = QLabel(
+            "\n".join(
+                admin_labels.caveat_lines(
+                    self.display.short_title, self.display.citation_short, self.display.clinician_caveats
+                )
+            )
+        )
+        self.caveats.setObjectName("notice")
+        self.caveats.setWordWrap(True)
+        self.caveats.setTextFormat(Qt.TextFormat.PlainText)
+        self.caveats.setVisible(bool(self.display.clinician_caveats))
         self.notes = QLabel(self.display.clinician_instructions)
         self.notes.setWordWrap(True)
         self.notes.setObjectName("muted")
@@ -270,6 +282,7 @@ class ClinicianForm(QWidget):
         h.addLayout(top)
         h.addWidget(about)
         h.addWidget(read)
+        h.addWidget(self.caveats)
         h.addWidget(self.notes)
         status = QHBoxLayout()
         status.addWidget(self.completeness)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QRadioButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +29,9 @@ from stagewise.core.instruments.loader import load_library
 from stagewise.core.instruments.model import Form
 from stagewise.core.settings import load_settings
 from stagewise.ui.administrations.common import transaction, user_id
+from stagewise.ui.administrations.sheet import SHEET
 from stagewise.ui.context import AppContext
+from stagewise.ui.practice import admin_labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ class StartDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Start a questionnaire"))
         self.setMinimumSize(560, 520)
+        self.setStyleSheet(SHEET)
         self.data = data
         self.focus_combo = QComboBox()
         for focus in data.focuses:
@@ -99,11 +103,20 @@ class StartDialog(QDialog):
                 marks.append(self.tr("recent"))
             text = f"{instrument.short_title} — {instrument.title}"
             item = QListWidgetItem(("★  " if instrument.id in data.favourites else "") + text)
+            if instrument.caveats():
+                marks.append(self.tr("⚠ not fully verified"))
             if marks:
                 item.setToolTip(", ".join(marks))
                 item.setText(item.text() + f"   ({', '.join(marks)})")
             item.setData(Qt.ItemDataRole.UserRole, instrument.id)
             self.form_list.addItem(item)
+        # What is unverified about the selected instrument, in the file's own specific words.
+        self.caveats = QLabel()
+        self.caveats.setObjectName("notice")
+        self.caveats.setWordWrap(True)
+        self.caveats.setTextFormat(Qt.TextFormat.PlainText)
+        self.caveats.setAccessibleName(self.tr("What is not verified"))
+        self.caveats.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.form_list.setCurrentRow(0)
         self.clinician_mode = QRadioButton(self.tr("I will enter the answers (clinician mode)"))
         self.client_mode = QRadioButton(
@@ -129,11 +142,14 @@ class StartDialog(QDialog):
         heading.setBuddy(self.form_list)
         layout.addWidget(heading)
         layout.addWidget(self.form_list, 1)
+        layout.addWidget(self.caveats)
         layout.addWidget(self.clinician_mode)
         layout.addWidget(self.client_mode)
         layout.addWidget(buttons)
         self.focus_combo.currentIndexChanged.connect(self._update_preview)
         self._update_preview()
+        self.form_list.currentRowChanged.connect(self._update_caveats)
+        self._update_caveats(self.form_list.currentRow())
         self.form_list.setFocus()
 
     def _focus(self) -> FocusInfo | None:
@@ -147,6 +163,14 @@ class StartDialog(QDialog):
             if words
             else self.tr("Items will use the instrument's own wording.")
         )
+
+    def _update_caveats(self, row: int) -> None:
+        form = self.data.forms[row] if 0 <= row < len(self.data.forms) else None
+        lines = (
+            admin_labels.caveat_lines(form.short_title, form.citation_short, form.caveats()) if form else []
+        )
+        self.caveats.setText("\n".join(lines))
+        self.caveats.setVisible(bool(lines))
 
     def choice(self) -> StartChoice | None:
         item = self.form_list.currentItem()

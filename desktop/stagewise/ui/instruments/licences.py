@@ -142,10 +142,8 @@ def details_html(form: Any) -> str:
     ]
     if lic.note:
         parts.append(f"<p><b>Note:</b> {e(lic.note)}</p>")
-    parts.append(f"<p><b>Citation:</b> {e(form.citation)}</p>")
-    caveats = list(form.unverified)
-    if form.scoring_unverified:
-        caveats.append("The scoring rule has not been verified against the published manual.")
+    parts.append(f"<p><b>Citation:</b> {e(form.citation_short)}</p>")
+    caveats = list(form.caveats())
     if lic.status is LicenceStatus.PERMISSION_UNVERIFIED:
         caveats.append(
             "Permission to use this questionnaire has not been confirmed with its copyright holder."

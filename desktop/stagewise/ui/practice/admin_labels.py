@@ -36,6 +36,18 @@ def status(value: AdministrationStatus | str) -> str:
     return names.get(AdministrationStatus(value), str(value))
 
 
+def caveat_lines(short_title: str, citation_short: str, caveats: tuple[str, ...]) -> list[str]:
+    """What is unverified about an instrument, for the clinician (never the hand-over screen).
+
+    A heading naming the instrument by author and year, then one line per specific caveat (the file's own
+    words); no caveats → no lines.
+    """
+    if not caveats:
+        return []
+    heading = _tr("⚠ Not verified for %1 (%2):").replace("%1", short_title).replace("%2", citation_short)
+    return [heading] + [f"• {c}" for c in caveats]
+
+
 def risk_flag(flag: str) -> str:
     """A flag code in words for the clinician (never shown to the client)."""
     names = {"phq9_item9_positive": _tr("PHQ-9 item 9 (thoughts of self-harm) answered above 'Not at all'")}
