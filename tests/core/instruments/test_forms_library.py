@@ -231,3 +231,34 @@ def test_a_file_from_before_citation_short_still_loads_and_shows_author_year(tmp
     form = load_form(tmp_path / "old-gad-7.toml")
     assert form.citation_short == "Spitzer et al. 2006"
     assert not hasattr(form, "reference")
+
+
+FILE_POINTER = re.compile(r"§|REFERENCE|\.md\b|\.py\b|\.rst\b|\.xml\b|\.html?\b|/work/")
+
+
+@pytest.mark.parametrize("form", SHIPPED, ids=[f.id for f in SHIPPED])
+def test_nothing_a_clinician_reads_points_to_a_file_or_a_section(form: Form) -> None:
+    lic = form.licence
+    shown = [form.title, form.citation_short, form.instructions, form.client_instructions]
+    shown += [form.no_stage_note or "", *form.result_notes, *form.caveats()]
+    shown += [lic.attribution, lic.source, lic.note or ""]
+    shown += [it.text for it in form.items] + [it.note or "" for it in form.items]
+    shown += [it.flag.message for it in form.items if it.flag]
+    shown += [b.source for b in form.bands] + [r.label for b in form.bands for r in b.bands]
+    shown += [r.message or "" for b in form.bands for r in b.bands]
+    shown += [n.source for n in form.norms] + [n.population for n in form.norms]
+    shown += [s.missing.description for s in form.scores if s.missing]
+    shown += [r.description for r in form.stage.rules] if form.stage else []
+    assert [s for s in shown if FILE_POINTER.search(s)] == []
+
+
+def test_no_intervention_text_points_to_a_file_or_a_section() -> None:
+    from stagewise.core.interventions import parse_library_file, shipped_interventions_dir
+
+    files = sorted(shipped_interventions_dir().glob("*.toml"))
+    entries = [e for f in files for e in parse_library_file(f).entries]
+    assert entries
+    for e in entries:
+        shown = [e.title, e.summary, e.rationale, e.citation_short, e.notes or "", e.notice or ""]
+        assert [s for s in shown if FILE_POINTER.search(s)] == [], e.id
+        assert len(e.citation_short) <= 40, e.id  # author–year, not the full reference

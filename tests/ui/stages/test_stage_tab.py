@@ -194,6 +194,10 @@ def test_proposed_stage_override_with_reason_then_two_suggestions_on_the_chart(
     first, second = tab.panel.cards[0].entry, tab.panel.cards[1].entry
     assert first.rationale
     assert first.source
+    # The card cites author and year ("Prochaska et al. 1992"), never the full reference or a file.
+    card_text = [label.text() for label in tab.panel.cards[0].findChildren(QLabel)]
+    assert f"Source: {first.citation_short}" in card_text
+    assert first.source not in card_text
     qtbot.mouseClick(tab.panel.cards[0].accept_button, Qt.MouseButton.LeftButton)
     card = tab.panel.card_for(second.id)
     assert card is not None
