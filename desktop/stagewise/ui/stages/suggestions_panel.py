@@ -154,8 +154,11 @@ class SuggestionCard(QFrame):
             layout.addWidget(_label(self.tr("For after a move back a stage (recycling)"), "muted"))
         layout.addWidget(_label(entry.summary))
         layout.addWidget(_label(self.tr("Why it fits: ") + entry.rationale, "rationale"))
-        source = self.tr("Source: ") + entry.citation_short
-        layout.addWidget(_label(source, "source"))
+        source = _label(self.tr("Source: ") + entry.citation_short, "source")
+        source.setToolTip(
+            entry.source + (f"\n{entry.source_url}" if entry.source_url else "")
+        )  # the full reference
+        layout.addWidget(source)
         if entry.notice:
             layout.addWidget(_label(entry.notice, "source"))
         if not entry.verified and entry.notes:
