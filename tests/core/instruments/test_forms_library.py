@@ -71,7 +71,7 @@ def test_every_file_is_documented_and_traceable(form: Form) -> None:
     assert form.citation
     # Screens show only the author–year form, never a file name or a section sign.
     assert re.fullmatch(r"[A-Z][\w’'-]+( & [A-Z][\w’'-]+| et al\.)? (19|20)\d\d", form.citation_short)
-    assert (Path(__file__).parents[2] / "docs" / "instruments" / f"{form.id}.md").is_file()
+    assert (Path(__file__).parents[3] / "docs" / "instruments" / f"{form.id}.md").is_file()
     assert form.licence.attribution
     assert form.licence.source
     assert form.sha256 == hashlib.sha256(form.path.read_bytes()).hexdigest()
@@ -253,7 +253,7 @@ def test_nothing_a_clinician_reads_points_to_a_file_or_a_section(form: Form) -> 
 
 
 def test_no_intervention_text_points_to_a_file_or_a_section() -> None:
-    from stagewise.core.interventions import parse_library_file, shipped_interventions_dir
+    from stagewise.core.stages.interventions import parse_library_file, shipped_interventions_dir
 
     files = sorted(shipped_interventions_dir().glob("*.toml"))
     entries = [e for f in files for e in parse_library_file(f).entries]

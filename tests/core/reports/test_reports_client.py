@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from stagewise.core.forms import load_library
 
 from stagewise.core.errors import NotFoundError, UserInputError
+from stagewise.core.instruments import load_library
 from stagewise.core.models import AuditEvent
 from stagewise.core.reports.client_summary import Audience, fmt_score, write_client_summary
 from stagewise.core.reports.data import gather_client_report

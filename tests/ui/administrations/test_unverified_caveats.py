@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
-from stagewise.core.forms import load_library
 
+from stagewise.core.instruments import load_library
 from stagewise.core.models import AdministrationMode
 from stagewise.ui.administrations import picker
 from stagewise.ui.administrations.clinician_form import ClinicianForm

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from stagewise.core import form_versions
+from stagewise.core.administrations import form_versions
 from stagewise.core.errors import NotFoundError, StagewiseError, UserInputError
-from stagewise.core.forms.loader import load_library
+from stagewise.core.instruments.loader import load_library
 from stagewise.core.models import (
     Addendum,
     Administration,

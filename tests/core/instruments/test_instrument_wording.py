@@ -11,9 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
-from stagewise.core.forms import Form, load_library
 
-DOCS = Path(__file__).parents[2] / "docs" / "instruments"
+from stagewise.core.instruments import Form, load_library
+
+DOCS = Path(__file__).parents[3] / "docs" / "instruments"
 SHIPPED = load_library().forms
 
 
