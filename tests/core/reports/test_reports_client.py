@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from stagewise.core.forms import load_library
 
 from stagewise.core.errors import NotFoundError, UserInputError
 from stagewise.core.instruments import load_library
