@@ -194,11 +194,11 @@ def test_library_is_cached_until_a_file_changes(tmp_path: Path) -> None:
     first = load_library([folder])
     shutil.copy(shipped_instruments_dir() / "gad-7.toml", folder / "gad-7-local.toml")
     text = (folder / "gad-7-local.toml").read_text(encoding="utf-8")
-    (folder / "gad-7-local.toml").write_text(text.replace('version = "1.1.0"', 'version = "1.2.0"', 1))
+    (folder / "gad-7-local.toml").write_text(text.replace('version = "1.0.0"', 'version = "1.2.0"', 1))
     second = load_library([folder])
     assert second is not first
     assert second.get("gad-7").version == "1.2.0"  # the newest version is the default
-    assert second.get("gad-7", "1.1.0").path.parent == shipped_instruments_dir()
+    assert second.get("gad-7", "1.0.0").path.parent == shipped_instruments_dir()
     assert [f.id for f in second.forms].count("gad-7") == 1
     assert len(second.all_versions) == len(first.all_versions) + 1
 
