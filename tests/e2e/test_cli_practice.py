@@ -79,7 +79,34 @@ def test_verify_reports_the_first_broken_audit_event(
     code, out, err = run(["verify", str(practice_path)], capsys, monkeypatch)
     assert code == 2
     assert "Audit log: broken at event 1" in out
-    assert "audit log: event 1 its content does not match its hash" in _one_line_error(err)
+    # Every problem on its own line; the one-line error names the first (the dropped trigger).
+    assert "PROBLEM: protection: trigger audit_no_update is missing" in out.splitlines()
+    assert "PROBLEM: audit log: event 1 its content does not match its hash" in out.splitlines()
+    assert "protection: trigger audit_no_update is missing" in _one_line_error(err)
+
+
+def test_verify_names_every_dropped_trigger_and_opening_refuses_to_write(
+    created: store.CreatedPractice,
+    practice_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stagewise.core.storage import protections
+
+    with store.open_practice(practice_path, created.practice.key) as p, p.session_factory.begin() as s:
+        for name in s.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all():
+            s.execute(text(f"DROP TRIGGER {name}"))
+    code, out, err = run(["verify", str(practice_path)], capsys, monkeypatch)
+    assert code == 2
+    problems = [line for line in out.splitlines() if line.startswith("PROBLEM: ")]
+    assert sorted(problems) == sorted(
+        f"PROBLEM: protection: trigger {name} is missing" for name in protections.expected(None)
+    )
+    code, _, err = run(
+        ["backup", str(practice_path), str(practice_path.parent / "b.stagewise")], capsys, monkeypatch
+    )
+    assert code == 2
+    assert "will not be opened for writing: trigger" in _one_line_error(err)
 
 
 @pytest.mark.parametrize(

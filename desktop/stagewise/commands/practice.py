@@ -25,10 +25,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the practice-file safety commands."""
     p = subparsers.add_parser(
         "verify",
-        help="check a practice file: pages, structure, foreign keys, audit and note hash chains",
+        help="check a practice file: pages, structure, triggers, audit and note chains, record digests",
         description="Check every page (cipher_integrity_check), the structure (quick_check), foreign keys, "
-        "the audit hash chain and the notes' hash chains. Exit 0 if all is well, 2 with the first "
-        f"problem otherwise. {_STDIN_ONE}",
+        "every protective trigger, the audit hash chain (against its anchor in the key file), the notes' "
+        "hash chains and every final record against its digest in the audit log; each problem is "
+        f"printed on its own line. Exit 0 if all is well, 2 with the first problem otherwise. {_STDIN_ONE}",
     )
     add_practice_arguments(p)
     p.set_defaults(func=_verify)
@@ -131,11 +132,14 @@ def _key(args: argparse.Namespace, path: Path, *, allow_keyring: bool = True) ->
     return store.unlock_key(path, passphrase=secrets.read("Practice passphrase: "), use_keyring=False).key
 
 
-def _open(args: argparse.Namespace, *, allow_keyring: bool = True, migrate: bool = False) -> Practice:
+def _open(
+    args: argparse.Namespace, *, allow_keyring: bool = True, migrate: bool = False, verifying: bool = False
+) -> Practice:
     from stagewise.core.storage import store
 
     key = _key(args, Path(args.path), allow_keyring=allow_keyring)
-    return store.open_practice(Path(args.path), key, migrate=migrate)
+    # ``verify`` opens a file with missing protections to report each one by name.
+    return store.open_practice(Path(args.path), key, migrate=migrate, allow_unprotected=verifying)
 
 
 def _practice_name(practice: Practice) -> str:
@@ -154,11 +158,10 @@ def _verify(args: argparse.Namespace) -> int:
     from stagewise.core.errors import IntegrityError
     from stagewise.core.storage import verify
 
-    with _open(args) as practice:
+    with _open(args, verifying=True) as practice:
         report = verify.verify_practice(practice)
-    for line in report.lines():
-        if not line.startswith("PROBLEM: "):
-            print(line)
+    for line in report.lines():  # every problem on its own line ("PROBLEM: …"), naming what it is about
+        print(line)
     if not report.ok:
         raise IntegrityError(f"{Path(args.path).name} failed verification: {report.problems[0]}")
     print("Verification passed.")
@@ -230,6 +233,8 @@ def _drill(args: argparse.Namespace) -> int:
             ).key
         report = backup.drill(practice, backup_path, key=key)
     if not report.ok:
+        for problem in report.problems:  # each on its own line, naming the trigger, event or record
+            print(f"PROBLEM: {problem}")
         raise IntegrityError(report.message)
     print(report.message)
     return 0

@@ -69,6 +69,10 @@ class DiskError(StorageError):
     """The disk is full or read-only."""
 
 
+class ProtectionMissingError(StorageError):
+    """The practice file lacks a protective trigger (or has a changed one): it is not opened for writing."""
+
+
 class KeyringUnavailableError(StagewiseError):
     """The operating system keyring cannot be reached."""
 

@@ -232,6 +232,8 @@ class ScoreResult(Base):
     scoring_version: Mapped[str] = mapped_column(String(32))
     result: Mapped[dict[str, Any]]
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Written True and never changed since revision 0002 (rows are immutable): the current result is the
+    # newest row.  Files from before kept False on superseded rows.
     current: Mapped[bool] = mapped_column(default=True)
 
 

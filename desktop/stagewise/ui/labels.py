@@ -69,6 +69,7 @@ _ACTIONS = {
     "new_recovery_key": "New recovery key",
     "custodian": "Custodian package",
     "migrate": "Upgrade",
+    "seal": "Record digests",
 }
 
 

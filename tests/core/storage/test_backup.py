@@ -20,7 +20,7 @@ from stagewise.core.errors import (
     WrongKeyError,
 )
 from stagewise.core.models import AuditEvent, MaintenanceLog, Setting
-from stagewise.core.storage import backup, keys, store, verify
+from stagewise.core.storage import anchor, backup, keys, store, verify
 from tests.conftest import PASSPHRASE, PracticeTemplate
 
 
@@ -61,12 +61,17 @@ def test_backup_is_verified_encrypted_and_carries_its_key_file(
     dest = tmp_path / "backups" / "one.stagewise"
     assert backup.write_backup(filled.engine, dest, filled.key) == dest
     assert dest.read_bytes()[:16] != b"SQLite format 3\x00"
-    assert keys.keyfile_path(dest).read_bytes() == filled.keyfile_path.read_bytes()
+    copied, live = keys.KeyFile.read(keys.keyfile_path(dest)), keys.KeyFile.read(filled.keyfile_path)
+    assert (copied.practice_id, copied.slots) == (live.practice_id, live.slots)
     info = backup.verify_backup_file(dest, filled.key)
     assert info.practice_id == filled.practice_id
     assert info.revision is not None
     with filled.session_factory() as s:
         assert info.audit_head == (audit.verify_chain(s).head_id, audit.verify_chain(s).head_hash)
+    # The backup's key file anchors the backup's newest audit event, authenticated with the key.
+    stamped = anchor.read(copied, filled.key)
+    assert stamped is not None
+    assert stamped.as_tuple() == info.audit_head
     assert _leftovers(dest.parent) == []
     # On "a new computer": no keyring entry, only the passphrase and the two files.
     unlocked = store.unlock_key(dest, passphrase=PASSPHRASE, use_keyring=False)

@@ -49,7 +49,11 @@ def test_a_sound_practice_verifies(practice: store.Practice) -> None:
     assert report.chain.events == 1
     assert report.counts["setting"] == 2
     assert report.counts["audit_event"] == 1
-    assert report.lines()[:2] == ["Pages and structure: ok", "Audit log: ok (1 events)"]
+    assert report.lines()[:3] == [
+        "Pages and structure: ok",
+        "Protective triggers: ok (25 present and unmodified)",
+        "Audit log: ok (1 events)",
+    ]
 
 
 def test_a_broken_audit_chain_fails_verify_with_the_first_broken_event(practice: store.Practice) -> None:
@@ -60,7 +64,10 @@ def test_a_broken_audit_chain_fails_verify_with_the_first_broken_event(practice:
         s.execute(text("UPDATE audit_event SET entity_id = '999' WHERE id = 3"))
     report = verify.verify_practice(practice)
     assert not report.ok
-    assert report.problems == ["audit log: event 3 its content does not match its hash"]
+    assert report.problems == [
+        "protection: trigger audit_no_update is missing",
+        "audit log: event 3 its content does not match its hash",
+    ]
     assert "Audit log: broken at event 3: its content does not match its hash" in report.lines()
 
 

@@ -13,7 +13,7 @@ The rules this module keeps (see ``docs/administrations.md``):
   nothing for it.
 * **Risk answers are never missed.**  A flagged answer raises its alert at once (:mod:`.risk`).
 * **Nothing is deleted.**  Voiding keeps the row (and its results) with a reason; trends and the
-  registry ignore it.  Re-scoring keeps every earlier result (``score_result`` rows, ``current`` False).
+  registry ignore it.  Re-scoring keeps every earlier result (``score_result`` rows; the newest is current).
 
 Decisions: a *discharged* client may still be given an instrument (follow-up outcome measurement is
 routine; nothing is due for them, so the registry stays quiet).  A *removed* focus cannot start a new
@@ -386,7 +386,7 @@ def rescore(
 ) -> RescoreOutcome:
     """Score a completed administration again (after a scoring-rule or practice-option change).
 
-    Both results are kept: the old ``score_result`` row becomes ``current`` False and the administration
+    Both results are kept: a new ``score_result`` row is added (the newest is current) and the administration
     shows the new one.  When nothing differs nothing is written.
 
     Args:

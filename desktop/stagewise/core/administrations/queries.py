@@ -407,10 +407,18 @@ def ordered_form_choices(
 
 
 def results_history(session: Session, administration_id: int) -> list[tuple[dt.datetime, bool, Result]]:
-    """Every result computed for an administration, oldest first: ``(computed_at, current, result)``."""
-    rows = session.execute(
-        select(ScoreResult)
-        .where(ScoreResult.administration_id == administration_id)
-        .order_by(ScoreResult.computed_at, ScoreResult.id)
-    ).scalars()
-    return [(r.computed_at, r.current, Result.from_json(r.result)) for r in rows]
+    """Every result computed for an administration, oldest first: ``(computed_at, current, result)``.
+
+    The current result is the newest row (a re-score adds a row and never edits an earlier one).
+    """
+    rows = (
+        session.execute(
+            select(ScoreResult)
+            .where(ScoreResult.administration_id == administration_id)
+            .order_by(ScoreResult.computed_at, ScoreResult.id)
+        )
+        .scalars()
+        .all()
+    )
+    newest = max((r.id for r in rows), default=None)
+    return [(r.computed_at, r.id == newest, Result.from_json(r.result)) for r in rows]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stagewise.core.administrations import risk
@@ -49,10 +48,12 @@ def default_options(session: Session, form: Form) -> ScoringOptions:
 
 
 def store_result(session: Session, adm: Administration, result: Result, now: dt.datetime) -> None:
-    for old in session.execute(
-        select(ScoreResult).where(ScoreResult.administration_id == adm.id, ScoreResult.current)
-    ).scalars():
-        old.current = False
+    """Add a ``score_result`` row, then show it on the administration.
+
+    Earlier rows are never edited (a trigger refuses it): the current result is the newest row.  The row
+    is flushed first because the database lets a completed administration take only the result of its
+    newest ``score_result`` row (``ddl.FINAL_RECORD_TRIGGERS``).
+    """
     data = result.to_json()
     session.add(
         ScoreResult(
@@ -64,6 +65,7 @@ def store_result(session: Session, adm: Administration, result: Result, now: dt.
             current=True,
         )
     )
+    session.flush()
     adm.result = data
     adm.scoring_version = result.scoring_version
 

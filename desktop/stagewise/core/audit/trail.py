@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +54,19 @@ ACTIONS = frozenset(
         "new_recovery_key",
         "custodian",
         "migrate",
+        "seal",
     }
 )
+
+# Called by :func:`record` before it writes any event but a ``seal``: ``seals`` writes the digests of the
+# final records this transaction changed into the chain just before the action's own event.
+_BEFORE_RECORD: list[Callable[[Session, str | None], None]] = []
+
+
+def before_record(hook: Callable[[Session, str | None], None]) -> None:
+    """Run ``hook(session, username)`` before every non-``seal`` event is written (once per hook)."""
+    if hook not in _BEFORE_RECORD:
+        _BEFORE_RECORD.append(hook)
 
 
 def canonical_json(value: Any) -> str:
@@ -97,6 +108,9 @@ def record(
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    if action != "seal":
+        for hook in _BEFORE_RECORD:
+            hook(session, username)
     # Take the write lock before reading the chain's tail, so two writers cannot both chain onto it.
     session.execute(text("UPDATE audit_event SET id = id WHERE 0"))
     prev = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()

@@ -10,7 +10,8 @@ Correctness: results are whatever :func:`stagewise.core.instruments.scoring.scor
 generated answers;
 signed notes and addenda are hashed and chained with :mod:`stagewise.core.notes.chain`'s own functions in
 signing order per client, so ``stagewise verify`` passes; audit events are written with
-:func:`stagewise.core.audit.trail.record` (a few summary events, not one per row).
+:func:`stagewise.core.audit.trail.record` (a few summary events, not one per row), followed by the digests of
+every final record (``audit.seals.seal_all``, a few thousand to an event) so the practice verifies.
 
 Determinism: the same ``seed`` and ``today`` give the same records (ids, names, answers, text, hashes);
 only the practice id, the key and the audit timestamps differ between runs.
@@ -26,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from stagewise.core.audit import trail as audit
+from stagewise.core.audit import seals, trail as audit
 from stagewise.core.demo.plan import Builder, iso_ms
 from stagewise.core.demo.rows import (
     CLIENT_COLS,
@@ -140,6 +141,7 @@ def generate_demo(
                 practice.practice_id,
                 {"demo": True, "size": size, "seed": seed, "counts": counts},
             )
+            seals.seal_all(s, reason="demo")  # the bulk-written final records' digests (seals.py)
         with practice.engine.connect() as conn:
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     except BaseException:

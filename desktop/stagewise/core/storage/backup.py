@@ -43,7 +43,7 @@ from stagewise.core.errors import (
     WrongKeyError,
 )
 from stagewise.core.models import AuditEvent, MaintenanceLog, utcnow
-from stagewise.core.storage import keys, rawdb
+from stagewise.core.storage import anchor, keys, rawdb
 
 if TYPE_CHECKING:
     from stagewise.core.storage.store import Practice
@@ -150,11 +150,14 @@ def write_backup(engine: Engine, dest: Path, key: bytes, *, include_keyfile: boo
         finally:
             target.close()
         _fsync_file(partial)
-        verify_backup_file(partial, key)
+        info = verify_backup_file(partial, key)
         src_keys = _keyfile_of(engine)
         if include_keyfile and src_keys is not None:
-            # The key file goes first: a backup file never sits without the key file that opens it.
+            # The key file goes first: a backup file never sits without the key file that opens it.  Its
+            # anchor names the backup's newest audit event (anchor.py), authenticated with the key.
             _copy_durably(src_keys, partial_keys)
+            if info.audit_head is not None:
+                anchor.stamp_file(partial_keys, key, anchor.Anchor(*info.audit_head))
             os.replace(partial_keys, keys.keyfile_path(dest))
         os.replace(partial, dest)
         _fsync_dir(dest.parent)
@@ -424,7 +427,7 @@ def drill(practice: Practice, backup_path: Path, *, key: bytes | None = None) ->
             result = restore(backup_path, restored, key or practice.key, record=False)
             if result.practice_id != practice.practice_id:
                 problems.append("the backup belongs to a different practice")
-            with store.open_practice(restored, key or practice.key) as copy:
+            with store.open_practice(restored, key or practice.key, allow_unprotected=True) as copy:
                 report = verify.verify_practice(copy)
                 problems += report.problems
                 backup_counts = dict(report.counts)

@@ -194,18 +194,22 @@ class WrappedKey:
 
 @dataclass(slots=True)
 class KeyFile:
-    """The sidecar: the practice id and its wrapped keys (``slots``: ``passphrase``, ``recovery``)."""
+    """The sidecar: the practice id, its wrapped keys (``slots``: ``passphrase``, ``recovery``) and the
+    audit chain's anchor (``anchor.py``: the newest event's id and hash, authenticated with the key)."""
 
     practice_id: str
     slots: dict[str, WrappedKey] = field(default_factory=dict)
+    anchor: dict[str, Any] | None = None
 
     def to_bytes(self) -> bytes:
-        doc = {
+        doc: dict[str, Any] = {
             "format": KEYFILE_FORMAT,
             "version": KEYFILE_VERSION,
             "practice_id": self.practice_id,
             "slots": {name: slot.to_json() for name, slot in sorted(self.slots.items())},
         }
+        if self.anchor is not None:
+            doc["anchor"] = dict(self.anchor)
         return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
     @classmethod
@@ -219,7 +223,12 @@ class KeyFile:
                     f"{source} was written by a newer Stagewise; update Stagewise to open this practice."
                 )
             slots = {str(k): WrappedKey.from_json(v) for k, v in dict(doc["slots"]).items()}
-            return cls(practice_id=str(doc["practice_id"]), slots=slots)
+            anchor = doc.get("anchor")
+            return cls(
+                practice_id=str(doc["practice_id"]),
+                slots=slots,
+                anchor=dict(anchor) if isinstance(anchor, dict) else None,
+            )
         except StorageError:
             raise
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:

@@ -33,16 +33,18 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from stagewise.core.audit import seals
 from stagewise.core.errors import (
     DiskError,
     KeyringUnavailableError,
     NewerVersionError,
     NotAPracticeFileError,
+    ProtectionMissingError,
     StorageError,
     WrongKeyError,
 )
 from stagewise.core.models import MaintenanceLog, Setting
-from stagewise.core.storage import keys, rawdb
+from stagewise.core.storage import anchor, keys, protections, rawdb
 from stagewise.core.storage.unlock import (  # re-exported: unlocking needs no SQLAlchemy (see unlock.py)
     SQLITE_PLAIN_HEADER as SQLITE_PLAIN_HEADER,
     KeyringResult as KeyringResult,
@@ -58,6 +60,8 @@ log = logging.getLogger(__name__)
 
 PRACTICE_SUFFIX = ".stagewise"
 
+seals.install()  # every session writes the digests of the final records it changes (seals.py)
+
 
 @dataclass(slots=True)
 class Practice:
@@ -70,7 +74,9 @@ class Practice:
     key: bytes = field(repr=False)
 
     def close(self) -> None:
-        """Dispose every pooled connection (the key leaves SQLCipher's memory with them)."""
+        """Anchor the audit chain's head in the key file (``anchor.py``), then dispose every pooled
+        connection (the key leaves SQLCipher's memory with them)."""
+        anchor.advance(self)
         self.engine.dispose()
 
     def __enter__(self) -> Practice:
@@ -274,12 +280,25 @@ def read_practice_id(path: Path) -> str:
     return keys.KeyFile.read(keys.keyfile_path(path)).practice_id
 
 
+def _check_protections(engine: Engine, path: Path) -> None:
+    """Refuse a file whose protective triggers are missing or changed (compared with ``ddl``'s text)."""
+    with engine.connect() as conn:
+        found = protections.problems(conn)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise ProtectionMissingError(
+            f"{path.name} will not be opened for writing: {found[0]}{more}, so it was changed outside "
+            "Stagewise. Run 'stagewise verify' on it and restore the latest good backup (stagewise restore)."
+        )
+
+
 def open_practice(
     path: Path,
     key: bytes,
     *,
     migrate: bool = True,
     check_integrity: bool = False,
+    allow_unprotected: bool = False,
 ) -> Practice:
     """Open an existing practice file with its database key.
 
@@ -288,9 +307,12 @@ def open_practice(
         key: the 32-byte database key (from the keyring, passphrase or recovery key: see :func:`unlock_key`).
         migrate: apply pending schema migrations (after an automatic backup).
         check_integrity: run the full page check now (slow on large files).
+        allow_unprotected: open even when a protective trigger is missing or changed (``verify`` and the
+            restore drill, which report each one); otherwise that raises :class:`ProtectionMissingError`.
 
     Raises:
-        NotAPracticeFileError, WrongKeyError, NewerVersionError, MigrationError, StorageError.
+        NotAPracticeFileError, WrongKeyError, NewerVersionError, MigrationError, ProtectionMissingError,
+        StorageError.
     """
     path = Path(path)
     sniff(path)
@@ -328,6 +350,8 @@ def open_practice(
                 )
         if state.pending and migrate:
             engine = migrations.upgrade_with_backup(engine, path, key)
+        if not allow_unprotected:
+            _check_protections(engine, path)
     except BaseException:
         engine.dispose()
         raise
@@ -457,7 +481,9 @@ def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None)
         raise StorageError(
             "Key rotation could not be verified; the practice file was put back as it was."
         ) from exc
-    # Re-wrap under the final slot names (the associated data names the slot), dropping the old key.
+    # Re-wrap under the final slot names (the associated data names the slot), dropping the old key; the
+    # anchor was authenticated with the old key, so it is written again below with the new one.
+    keyfile.anchor = None
     keyfile.slots = {
         keys.PASSPHRASE_SLOT: keys.wrap_with_passphrase(pid, new_key, passphrase),
         keys.RECOVERY_SLOT: keys.wrap_with_recovery_key(pid, new_key, recovery),
@@ -469,6 +495,7 @@ def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None)
 
     with reopened.session_factory.begin() as s:
         audit.record(s, actor, "rekey", "practice", pid)
+    anchor.advance(reopened)
     backup_copy.unlink(missing_ok=True)
     keys.keyfile_path(backup_copy).unlink(missing_ok=True)
     log.info("database key rotated for practice %s", pid)
