@@ -312,7 +312,7 @@ def test_opening_a_file_with_missing_protections_refuses_and_says_why(practice: 
 def test_a_cut_off_audit_tail_is_caught_by_the_key_files_anchor(
     practice: store.Practice, records: Records
 ) -> None:
-    anchor.advance(practice)  # what closing the practice does
+    anchor.advance(practice)  # what opening the practice and every backup do
     with practice.session_factory() as s:
         newest = audit.verify_chain(s).head_id
     assert newest is not None
@@ -325,9 +325,11 @@ def test_a_cut_off_audit_tail_is_caught_by_the_key_files_anchor(
         conn.execute("CREATE TRIGGER audit_no_delete" + _rest("audit_no_delete"))
     report = verify.verify_practice(practice)
     assert f"audit log: event {newest} is missing: events recorded earlier were removed" in report.problems
-    # Closing again does not move the anchor back to the shorter chain: the evidence stays.
+    # Opening it again does not move the anchor back to the shorter chain: the evidence stays.
     practice.close()
-    assert anchor.read(keys.KeyFile.read(practice.keyfile_path), practice.key) == stamped
+    with store.open_practice(practice.path, practice.key) as reopened:
+        assert anchor.read(keys.KeyFile.read(reopened.keyfile_path), reopened.key) == stamped
+        assert not verify.verify_practice(reopened).ok
 
 
 def test_an_edited_anchor_is_not_believed(practice: store.Practice) -> None:

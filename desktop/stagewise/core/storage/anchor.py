@@ -5,7 +5,8 @@ hash of the newest audit event are also kept
 
 * in the key file (``anchor``), authenticated with an HMAC-SHA256 under a key derived (HKDF-SHA256, info
   ``stagewise anchor v1``) from the database key, so nobody without the key can write a believable one;
-  it moves forward when the practice is closed (:meth:`stagewise.core.storage.store.Practice.close`);
+  it moves forward when the practice is opened (:func:`stagewise.core.storage.store.open_practice`) and
+  at every backup;
 * in each backup's key file, naming the newest event of that backup (:func:`stamp`).
 
 ``verify`` passes the key file's anchor to :func:`stagewise.core.audit.trail.verify_chain`: when the anchored
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from stagewise.core.audit.trail import canonical_json
@@ -105,21 +106,25 @@ def advance(practice: Practice) -> None:
     Never raises: a practice that cannot be anchored (damaged file, read-only folder, anchor no longer in
     the chain) keeps its old anchor, which is what lets ``verify`` show what happened.
     """
-    path = practice.keyfile_path
+    advance_at(practice.keyfile_path, practice.key, practice.engine)
+
+
+def advance_at(keyfile_path: Path, key: bytes, engine: Engine) -> None:
+    """:func:`advance` for the practice behind ``engine`` whose key file is at ``keyfile_path``."""
     try:
-        keyfile = keys.KeyFile.read(path)
-        current = read(keyfile, practice.key)
-        with practice.session_factory() as s:
+        keyfile = keys.KeyFile.read(keyfile_path)
+        current = read(keyfile, key)
+        with Session(engine) as s:
             newest = head(s)
             if newest is None or newest == current:
                 return
             if current is not None and not holds(s, current):
-                log.warning("practice %s no longer holds its anchored audit event", practice.practice_id)
+                log.warning("practice %s no longer holds its anchored audit event", keyfile.practice_id)
                 return
-        stamp(keyfile, practice.key, newest)
-        keyfile.write(path)
-    except Exception as exc:  # closing must not fail because the anchor could not move
-        log.warning("audit anchor of practice %s not moved: %s", practice.practice_id, type(exc).__name__)
+        stamp(keyfile, key, newest)
+        keyfile.write(keyfile_path)
+    except Exception as exc:  # opening or a backup must not fail because the anchor could not move
+        log.warning("audit anchor not moved: %s", type(exc).__name__)
 
 
 def stamp_file(keyfile_path: Path, key: bytes, at: Anchor | None) -> None:

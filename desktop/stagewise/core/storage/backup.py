@@ -158,6 +158,7 @@ def write_backup(engine: Engine, dest: Path, key: bytes, *, include_keyfile: boo
             _copy_durably(src_keys, partial_keys)
             if info.audit_head is not None:
                 anchor.stamp_file(partial_keys, key, anchor.Anchor(*info.audit_head))
+            anchor.advance_at(src_keys, key, engine)  # and the live key file moves forward too
             os.replace(partial_keys, keys.keyfile_path(dest))
         os.replace(partial, dest)
         _fsync_dir(dest.parent)

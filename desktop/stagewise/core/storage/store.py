@@ -74,9 +74,7 @@ class Practice:
     key: bytes = field(repr=False)
 
     def close(self) -> None:
-        """Anchor the audit chain's head in the key file (``anchor.py``), then dispose every pooled
-        connection (the key leaves SQLCipher's memory with them)."""
-        anchor.advance(self)
+        """Dispose every pooled connection (the key leaves SQLCipher's memory with them)."""
         self.engine.dispose()
 
     def __enter__(self) -> Practice:
@@ -356,7 +354,9 @@ def open_practice(
         engine.dispose()
         raise
     log.info("opened practice %s", keyfile.practice_id)
-    return Practice(path, keyfile.practice_id, engine, _session_factory(engine), key)
+    practice = Practice(path, keyfile.practice_id, engine, _session_factory(engine), key)
+    anchor.advance(practice)  # the audit chain's head, written down outside the file (anchor.py)
+    return practice
 
 
 # --------------------------------------------------------------------------------------------------------
