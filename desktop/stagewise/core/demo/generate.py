@@ -25,8 +25,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from stagewise.core.audit import seals, trail as audit
 from stagewise.core.demo.plan import Builder, iso_ms
 from stagewise.core.demo.rows import (
@@ -142,8 +140,7 @@ def generate_demo(
                 {"demo": True, "size": size, "seed": seed, "counts": counts},
             )
             seals.seal_all(s, reason="demo")  # the bulk-written final records' digests (seals.py)
-        with practice.engine.connect() as conn:
-            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        store.checkpoint(practice.engine)
     except BaseException:
         practice.close()
         store.remove_practice_files(Path(path))

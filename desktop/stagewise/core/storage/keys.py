@@ -23,6 +23,7 @@ be moved to another practice or swapped with the other slot unnoticed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hmac
 import json
 import logging
@@ -252,11 +253,16 @@ class KeyFile:
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves either the old or the new content."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk or an interruption leaves no half-written .tmp behind
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     try:
         dir_fd = os.open(path.parent, os.O_RDONLY)
     except OSError:  # Windows cannot open directories; the rename is durable enough there

@@ -5,7 +5,9 @@ Opening a practice:
 1. refuses a missing file, a plain SQLite file or anything else that is not a practice file, with a
    sentence that says so;
 2. keys the connection with the raw 256-bit key and proves the key by reading the schema;
-3. sets WAL, foreign keys, synchronous=FULL and a busy timeout on every connection;
+3. sets WAL, foreign keys, synchronous=FULL and a busy timeout on every connection; every transaction
+   takes the write lock at its start (``BEGIN IMMEDIATE``, waiting its turn: :mod:`stagewise.core.rawdb`),
+   except those of :attr:`Practice.read_factory`, which only read and never wait for writers;
 4. checks the practice id against the key file, refuses a file from a newer Stagewise, and applies any
    pending Alembic migration after an automatic encrypted backup (restored if the migration fails).
 
@@ -17,7 +19,6 @@ off the UI thread.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import sqlite3
@@ -29,19 +30,22 @@ from typing import Any
 
 import sqlcipher3
 from sqlalchemy import URL, Engine, create_engine, event, text
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from stagewise.core.audit import seals
 from stagewise.core.errors import (
+    BusyError,
     DiskError,
     KeyringUnavailableError,
     NewerVersionError,
     NotAPracticeFileError,
     ProtectionMissingError,
     StorageError,
+    TooDeepError,
     WrongKeyError,
+    environment_error,
 )
 from stagewise.core.models import MaintenanceLog, Setting
 from stagewise.core.storage import anchor, keys, protections, rawdb
@@ -59,6 +63,7 @@ from stagewise.core.storage.unlock import (  # re-exported: unlocking needs no S
 log = logging.getLogger(__name__)
 
 PRACTICE_SUFFIX = ".stagewise"
+READ_ONLY = "stagewise_read_only"  # execution option: this connection's transactions only read
 
 seals.install()  # every session writes the digests of the final records it changes (seals.py)
 
@@ -72,6 +77,11 @@ class Practice:
     engine: Engine
     session_factory: sessionmaker[Session]
     key: bytes = field(repr=False)
+    # Sessions that only read: a deferred BEGIN, so they neither wait for writers nor hold them up.
+    read_factory: sessionmaker[Session] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.read_factory = _session_factory(reading(self.engine))
 
     def close(self) -> None:
         """Dispose every pooled connection (the key leaves SQLCipher's memory with them)."""
@@ -119,9 +129,15 @@ def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # pysqlite's implicit BEGIN is deferred and skipped for SELECTs; make SQLAlchemy's own BEGIN explicit
-        # so a write transaction holds its lock from the start (no SQLITE_BUSY upgrades mid-transaction).
-        conn.exec_driver_sql("BEGIN")
+        # pysqlite's implicit BEGIN is deferred, so a transaction that reads and then writes must upgrade
+        # its lock mid-way, which fails at once with SQLITE_BUSY while another writer is active.  Every
+        # transaction therefore takes the write lock at its start, waiting its turn (rawdb.begin_immediate);
+        # read-only sessions (Practice.read_factory) begin deferred and never wait.
+        driver = conn.connection.driver_connection
+        if conn.get_execution_options().get(READ_ONLY):
+            driver.execute("BEGIN")
+        else:
+            rawdb.begin_immediate(driver, path.name)
 
     @event.listens_for(engine, "connect", insert=True)
     def _before_key(dbapi_connection: Any, _record: Any) -> None:
@@ -129,6 +145,20 @@ def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
         rawdb.quiet(dbapi_connection)
 
     return engine
+
+
+def reading(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read (a deferred BEGIN: they never wait for writers)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy the WAL into the database file and truncate it (outside any transaction)."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        raw.close()
 
 
 def _session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -141,7 +171,7 @@ def _session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def _prove_key(engine: Engine, path: Path) -> None:
     try:
-        with _disk_errors(path), engine.connect() as conn:
+        with _disk_errors(path), reading(engine).connect() as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
     except DatabaseError as exc:
         engine.dispose()
@@ -164,7 +194,7 @@ def integrity_problems(engine: Engine) -> list[str]:
     as a problem, never raised.
     """
     problems: list[str] = []
-    with engine.connect() as conn:
+    with reading(engine).connect() as conn:
         for pragma in ("cipher_integrity_check", "quick_check", "foreign_key_check"):
             try:
                 rows = conn.exec_driver_sql(f"PRAGMA {pragma}").all()
@@ -186,28 +216,14 @@ def integrity_problems(engine: Engine) -> list[str]:
 
 @contextlib.contextmanager
 def _disk_errors(path: Path) -> Iterator[None]:
-    """Turn full-disk and read-only failures into :class:`DiskError` with advice."""
+    """Turn full-disk, read-only, busy and folder-instead-of-file failures into errors with advice."""
     try:
         yield
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskError(
-                f"The disk holding {path.parent} is full; free some space and try again."
-            ) from exc
-        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise DiskError(f"Stagewise cannot write to {path.parent} (read-only or no permission).") from exc
-        if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
-            raise DiskError(f"Stagewise cannot write {path.name} there: {exc.strerror}.") from exc
-        raise
-    except (OperationalError, sqlite3.OperationalError, sqlcipher3.dbapi2.OperationalError) as exc:
-        msg = str(exc).lower()
-        if "full" in msg:
-            raise DiskError(
-                f"The disk holding {path.parent} is full; free some space and try again."
-            ) from exc
-        if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
-            raise DiskError(f"Stagewise cannot write to {path.parent} (read-only or no permission).") from exc
-        raise
+    except (OSError, DatabaseError, sqlite3.Error, sqlcipher3.dbapi2.Error) as exc:
+        problem = environment_error(exc, path)
+        if not isinstance(problem, DiskError | BusyError | TooDeepError):
+            raise
+        raise problem from exc
 
 
 def create_practice(
@@ -320,7 +336,7 @@ def open_practice(
     from stagewise.core.storage import migrate as migrations
 
     try:
-        state = migrations.state(engine)
+        state = migrations.state(reading(engine))
         if state.newer:
             raise NewerVersionError(
                 f"{path.name} was written by a newer version of Stagewise; "
@@ -329,7 +345,7 @@ def open_practice(
         if not state.has_schema:
             raise NotAPracticeFileError(f"{path.name} is an encrypted database but not a Stagewise practice.")
         try:
-            with _session_factory(engine)() as s:
+            with _session_factory(reading(engine))() as s:
                 stored_id = s.get(Setting, "practice_id")
         except DatabaseError as exc:
             raise NotAPracticeFileError(
@@ -448,36 +464,44 @@ def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None)
     recovery = keys.new_recovery_key()
     pid = keyfile.practice_id
     backup_copy = path.with_name(path.name + ".pre-rekey")
+    staged = (keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT, keys.NEXT_PREFIX + keys.RECOVERY_SLOT)
     from stagewise.core.storage.backup import put_back, write_backup
 
-    with _disk_errors(path):
-        write_backup(practice.engine, backup_copy, practice.key)
-        keyfile.slots[keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT] = keys.wrap_with_passphrase(
-            pid, new_key, passphrase, slot=keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT
-        )
-        keyfile.slots[keys.NEXT_PREFIX + keys.RECOVERY_SLOT] = keys.wrap_with_recovery_key(
-            pid, new_key, recovery, slot=keys.NEXT_PREFIX + keys.RECOVERY_SLOT
-        )
-        keyfile.write(kpath)
-    with practice.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    practice.close()
-    raw = sqlcipher3.dbapi2.connect(str(path), isolation_level=None)
+    def unstage() -> None:
+        """Drop the ``next:`` slots and the ``.pre-rekey`` copy: the file still has its old key."""
+        for name in staged:
+            keyfile.slots.pop(name, None)
+        try:
+            keyfile.write(kpath)
+        except OSError:  # harmless: an unused next: slot never opens the file
+            log.warning("rotate-key: the next: slots could not be removed from the key file")
+        for leftover in (backup_copy, keys.keyfile_path(backup_copy)):
+            leftover.unlink(missing_ok=True)
+
     try:
-        # Hex raw keys only: no secret text is ever pasted into SQL.
-        raw.execute(f'PRAGMA key = "{keys.sqlcipher_key_literal(practice.key)}"')
-        raw.execute("PRAGMA journal_mode = DELETE")  # rekey rewrites every page; do it outside WAL
-        raw.execute(f'PRAGMA rekey = "{keys.sqlcipher_key_literal(new_key)}"')
-        raw.execute("PRAGMA journal_mode = WAL")
-    finally:
-        raw.close()
+        with _disk_errors(path):
+            write_backup(practice.engine, backup_copy, practice.key)
+            keyfile.slots[staged[0]] = keys.wrap_with_passphrase(pid, new_key, passphrase, slot=staged[0])
+            keyfile.slots[staged[1]] = keys.wrap_with_recovery_key(pid, new_key, recovery, slot=staged[1])
+            keyfile.write(kpath)
+            checkpoint(practice.engine)
+            practice.close()
+            _rekey(path, practice.key, new_key)
+    except BaseException:
+        # The rekey is one transaction: the file has either its old key (undo everything) or its new
+        # one (keep the next: slots, which the passphrase and the new recovery key open).
+        try:
+            rekeyed = key_opens(path, new_key) and not key_opens(path, practice.key)
+        except StorageError:
+            rekeyed = False
+        if not rekeyed:
+            unstage()
+        raise
     try:
         reopened = open_practice(path, new_key, migrate=False, check_integrity=True)
     except Exception as exc:
         put_back(backup_copy, path)
-        keyfile.slots.pop(keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT, None)
-        keyfile.slots.pop(keys.NEXT_PREFIX + keys.RECOVERY_SLOT, None)
-        keyfile.write(kpath)
+        unstage()
         raise StorageError(
             "Key rotation could not be verified; the practice file was put back as it was."
         ) from exc
@@ -500,6 +524,26 @@ def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None)
     keys.keyfile_path(backup_copy).unlink(missing_ok=True)
     log.info("database key rotated for practice %s", pid)
     return reopened, recovery
+
+
+def _rekey(path: Path, old_key: bytes, new_key: bytes) -> None:
+    """``PRAGMA rekey`` on the closed practice file, once no other window or command has it open."""
+    raw = rawdb.connect(path, old_key)
+    try:
+        with rawdb.short_busy_timeout(raw):
+            # rekey rewrites every page; it runs outside WAL, which needs every other connection closed.
+            rawdb.wait_for_lock(lambda: _journal_mode(raw, "DELETE"), path.name)
+        # Hex raw keys only: no secret text is ever pasted into SQL.
+        raw.execute(f'PRAGMA rekey = "{keys.sqlcipher_key_literal(new_key)}"')
+        raw.execute("PRAGMA journal_mode = WAL")
+    finally:
+        raw.close()
+
+
+def _journal_mode(raw: Any, mode: str) -> None:
+    got = raw.execute(f"PRAGMA journal_mode = {mode}").fetchone()
+    if got is None or str(got[0]).upper() != mode:
+        raise rawdb.OperationalError("database is locked")
 
 
 def record_maintenance(
