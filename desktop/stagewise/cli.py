@@ -4,8 +4,11 @@ Never imports Qt.  Each area's sub-commands live in ``stagewise.commands.<area>`
 themselves through ``register(subparsers)``; their handlers import the heavy parts of the core lazily so
 that ``stagewise --help`` stays fast.
 
-Exit status: 0 on success, 2 with a one-line message on stderr for any user error, 1 for an unexpected
-internal error (the traceback goes to the log, not the terminal).
+Exit status (docs/security.md, "The error contract"): 0 on success; 2 with a one-line message on
+stderr, naming the file and the fix, for any user or environment problem (read-only, missing, full,
+busy, damaged, foreign or too deeply nested input: :func:`stagewise.core.errors.environment_error`);
+1 only for a genuine bug, whose message asks for a report and gives the log file.  No traceback reaches
+the terminal except with ``-v``.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from stagewise import __version__
-from stagewise.core.errors import ImportValidationError, StagewiseError
+from stagewise.core.errors import ImportValidationError, StagewiseError, environment_error
 
 log = logging.getLogger("stagewise.cli")
 
@@ -37,6 +41,9 @@ COMMAND_MODULES = (
 )
 
 Handler = Callable[[argparse.Namespace], int]
+
+LOG_NAME = "stagewise-cli.log"
+WAITING = "stagewise: waiting for another Stagewise window or command…"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,6 +67,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_bug(args: argparse.Namespace) -> Path | None:
+    """Write the current exception's traceback to the log file (never to the terminal unless ``-v``).
+
+    Returns the log file's path, or None if it could not be written.
+    """
+    import traceback
+
+    from stagewise.core.paths import AppPaths
+
+    if args.verbose:
+        traceback.print_exc(file=sys.stderr)
+    crash = logging.getLogger("stagewise.cli.bug")
+    crash.propagate = False  # the terminal gets one line, the file the details
+    try:
+        folder = AppPaths.resolve(args.data_dir).logs
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / LOG_NAME
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    crash.addHandler(handler)
+    try:
+        crash.error("unexpected error in command %s", args.command, exc_info=True)
+    finally:
+        crash.removeHandler(handler)
+        handler.close()
+    return path
+
+
+def _waiting(_name: str, waiting: bool) -> None:
+    if waiting:
+        print(WAITING, file=sys.stderr, flush=True)
+
+
+def _path_of(args: argparse.Namespace) -> Path | None:
+    value = getattr(args, "path", None)
+    return Path(value) if value is not None else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit status."""
     parser = build_parser()
@@ -73,6 +120,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
+    from stagewise.core import rawdb
+
+    stop_listening = rawdb.add_wait_listener(_waiting)
+    try:
+        return _run(func, args)
+    finally:
+        stop_listening()
+
+
+def _run(func: Handler, args: argparse.Namespace) -> int:
     try:
         return func(args)
     except ImportValidationError as exc:
@@ -80,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc.details(), file=sys.stderr)
         return 2
     except StagewiseError as exc:
+        log.info("command %s refused: %s", args.command, type(exc).__name__, exc_info=args.verbose)
         print(f"stagewise: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -87,10 +145,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception:
-        log.exception("unexpected error in command %s", args.command)
+    except Exception as exc:
+        problem = environment_error(exc, _path_of(args))
+        if problem is not None:
+            log.info("command %s: %s", args.command, type(exc).__name__, exc_info=args.verbose)
+            print(f"stagewise: {problem}", file=sys.stderr)
+            return 2
+        log_path = _report_bug(args)
+        where = f" with the log file {log_path}" if log_path else ""
         print(
-            "stagewise: internal error; nothing further was written. Run with -v for details.",
+            f"stagewise: internal error (a bug in Stagewise); nothing further was written. Please report "
+            f"it{where}. Run with -v for details.",
             file=sys.stderr,
         )
         return 1
