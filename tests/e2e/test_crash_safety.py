@@ -1,5 +1,8 @@
-"""(c) A process killed with SIGKILL in the middle of a stream of committed writes, 20 times over, leaves
-a file that opens, passes verify, and holds every record whose commit was reported."""
+"""(c) Two writer processes, killed with SIGKILL in the middle of their streams of committed writes, 20
+times over, leave a file that opens, passes verify, and holds every record whose commit was reported.
+
+The two writers run at the same time, so every run also shows that concurrent writers wait their turn
+(``BEGIN IMMEDIATE``) instead of failing with "database is locked"."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from tests.conftest import PracticeTemplate
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 RUNS = 20
+WRITERS = 2
 
 # The child gets the practice path and the hex key on stdin (never on the command line), then commits one
 # setting row plus its audit event per transaction, printing each id only after its commit returned.
@@ -30,19 +34,19 @@ from stagewise.core.audit import trail as audit
 from stagewise.core.storage import store
 from stagewise.core.models import Setting
 
-path, key_hex, run = sys.stdin.readline().split()
+path, key_hex, run = sys.stdin.readline().split()  # run: "<run>.<writer>"
 practice = store.open_practice(Path(path), bytes.fromhex(key_hex), migrate=False)
 i = 0
 while True:
     with practice.session_factory.begin() as s:
-        s.add(Setting(key=f"crash.{run}.{i}", value={"run": int(run), "i": i, "pad": "x" * (i % 700)}))
+        s.add(Setting(key=f"crash.{run}.{i}", value={"run": run, "i": i, "pad": "x" * (i % 700)}))
         audit.record(s, "crash-test", "update", "setting", f"crash.{run}.{i}")
     print(i, flush=True)
     i += 1
 """
 
 
-def _run_and_kill(path: Path, key: bytes, run: int, after: int) -> list[str]:
+def _start(path: Path, key: bytes, run: str) -> subprocess.Popen[str]:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD],
         stdin=subprocess.PIPE,
@@ -52,25 +56,39 @@ def _run_and_kill(path: Path, key: bytes, run: int, after: int) -> list[str]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert child.stdin is not None
-    assert child.stdout is not None
     child.stdin.write(f"{path} {key.hex()} {run}\n")
     child.stdin.close()
+    return child
+
+
+def _run_and_kill(path: Path, key: bytes, run: int, after: int) -> list[str]:
+    """Start :data:`WRITERS` writers together; once each reported ``after`` commits, SIGKILL them all."""
+    children = {f"{run}.{w}": _start(path, key, f"{run}.{w}") for w in range(WRITERS)}
     committed: list[str] = []
     try:
-        while len(committed) < after:
-            line = child.stdout.readline()
-            if not line:
-                raise AssertionError(f"child ended early: {child.stderr.read() if child.stderr else ''}")
-            committed.append(f"crash.{run}.{int(line)}")
+        for name, child in children.items():
+            assert child.stdout is not None
+            seen = 0
+            while seen < after:
+                line = child.stdout.readline()
+                if not line:
+                    err = child.stderr.read() if child.stderr else ""
+                    raise AssertionError(f"writer {name} ended early: {err}")
+                committed.append(f"crash.{name}.{int(line)}")
+                seen += 1
     finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-        # Lines printed after our last read were committed too; collect them.
-        committed += [f"crash.{run}.{int(x)}" for x in child.stdout.read().split()]
-        child.stdout.close()
-        if child.stderr is not None:
-            child.stderr.close()
-    assert child.returncode == -signal.SIGKILL
+        for child in children.values():
+            child.send_signal(signal.SIGKILL)
+        for name, child in children.items():
+            child.wait(timeout=30)
+            assert child.stdout is not None
+            # Lines printed after our last read were committed too; collect them.
+            committed += [f"crash.{name}.{int(x)}" for x in child.stdout.read().split()]
+            child.stdout.close()
+            if child.stderr is not None:
+                child.stderr.close()
+    for child in children.values():
+        assert child.returncode == -signal.SIGKILL
     return committed
 
 
@@ -93,4 +111,4 @@ def test_sigkill_during_committed_writes_loses_nothing(
         assert not missing, f"seed {seed}, run {run}: committed rows missing: {sorted(missing)[:5]}"
         # every row in the file came with its audit event (same transaction)
         assert report.counts["audit_event"] == 1 + len(present)
-    assert len(expected) >= RUNS
+    assert len(expected) >= RUNS * WRITERS
