@@ -46,6 +46,7 @@ from stagewise.ui.practice.practice_windows import PracticeWindows
 from stagewise.ui.signin import SignInScreen
 from stagewise.ui.workers import OpRunner
 from stagewise.ui.workspace import Workspace
+from stagewise.ui.write_wait import WriteWaitNotice
 
 if TYPE_CHECKING:  # loaded on first use: the main window must show before SQLAlchemy is imported
     from stagewise.ui.audit.audit_view import AuditWindow
@@ -122,6 +123,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         self.workspace.views.currentChanged.connect(self._view_changed)
         self.lock_manager.idle_timeout.connect(lambda: self.lock())
         self.lock_manager.install()
+        self.write_wait = WriteWaitNotice(self.statusBar(), self)  # writes waiting for another writer
         self._show_locked()
 
     # -- actions and menus ------------------------------------------------------------------------
@@ -627,6 +629,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
             self.lock(reason="sign_out")
         self.ops.wait(30000)
         self.lock_manager.uninstall()
+        self.write_wait.stop()
         self.ctx.key = None
 
     def closeEvent(self, event: QCloseEvent) -> None:
