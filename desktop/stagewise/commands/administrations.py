@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from stagewise.commands._common import (
     refuse_existing,
     warn_unencrypted,
 )
+from stagewise.core.errors import shorten
 
 
 def register(subparsers: Any) -> None:
@@ -81,14 +81,15 @@ def register(subparsers: Any) -> None:
 
 
 def _read_answers(path: Path) -> dict[str, Any]:
+    from stagewise.core import jsoninput
     from stagewise.core.errors import UserInputError
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsoninput.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UserInputError(f"{path} cannot be read ({exc.strerror or exc}).") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserInputError(f"{path.name} is not a JSON file ({exc}).") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UserInputError(f"{path.name} is not an acceptable JSON file ({exc}).") from None
     if not isinstance(data, dict):
         raise UserInputError(f'{path.name} must hold a JSON object such as {{"1": 2, "2": 5}}.')
     return data
@@ -112,7 +113,7 @@ def _user_id(session: Any, username: str) -> int:
 
     found = session.execute(select(User.id).where(User.username == username.strip())).scalar_one_or_none()
     if found is None:
-        raise NotFoundError(f"There is no user {username.strip()!r}.")
+        raise NotFoundError(f"There is no user {shorten(username.strip())}.")
     return int(found)
 
 
@@ -138,7 +139,7 @@ def _administer(args: argparse.Namespace) -> int:
                 select(Focus.id).where(Focus.client_id == client_id, Focus.key == args.focus.strip())
             ).scalar_one_or_none()
             if focus_id is None:
-                raise NotFoundError(f"Client {args.client} has no focus {args.focus!r}.")
+                raise NotFoundError(f"Client {args.client} has no focus {shorten(args.focus)}.")
         by = _user_id(s, args.by) if args.by else None
         info = administrations.start(
             s, client_id=client_id, focus_id=focus_id, form_id=form.id, mode=AdministrationMode(args.mode),
@@ -195,7 +196,9 @@ def _due(args: argparse.Namespace) -> int:
     try:
         today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
     except ValueError:
-        raise UserInputError(f"--today must be a date written YYYY-MM-DD, not {args.today!r}.") from None
+        raise UserInputError(
+            f"--today must be a date written YYYY-MM-DD, not {shorten(args.today)}."
+        ) from None
     with opened(args) as practice, practice.session_factory.begin() as s:
         clinician = _user_id(s, args.clinician) if args.clinician else None
         entries = registry.due_list(s, today=today, within_days=args.within, clinician_id=clinician)

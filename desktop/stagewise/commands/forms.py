@@ -285,12 +285,16 @@ def read_answers(path: Path) -> dict[str, Any]:
         raise UserInputError(f"answers file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserInputError(f"answers file {path} cannot be read: {exc}") from None
+    from stagewise.core import jsoninput
+
     try:
-        data = json.loads(text)
+        data = jsoninput.loads(text)
     except json.JSONDecodeError as exc:
         raise UserInputError(
             f"answers file {path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except jsoninput.JSONInputError as exc:
+        raise UserInputError(f"answers file {path} is not acceptable: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("answers"), dict):
         data = data["answers"]
     if not isinstance(data, dict):

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from stagewise.commands._common import add_practice_arguments, cli_actor, opened, print_json
-from stagewise.core.errors import UserInputError
+from stagewise.core.errors import UserInputError, shorten
 
 
 def register(subparsers: Any) -> None:
@@ -38,7 +38,7 @@ def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(f"{shorten(value)} is not a date; use YYYY-MM-DD") from None
 
 
 def _limit(value: str) -> int:
@@ -47,7 +47,7 @@ def _limit(value: str) -> int:
     except ValueError:
         n = 0
     if not 1 <= n <= 1000:
-        raise argparse.ArgumentTypeError(f"{value!r}: give a whole number from 1 to 1000")
+        raise argparse.ArgumentTypeError(f"{shorten(value)}: give a whole number from 1 to 1000")
     return n
 
 

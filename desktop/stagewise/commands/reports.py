@@ -25,7 +25,7 @@ from stagewise.commands._common import (
     opened,
     secrets_from,
 )
-from stagewise.core.errors import UserInputError
+from stagewise.core.errors import UserInputError, shorten
 
 
 def register(subparsers: Any) -> None:
@@ -111,7 +111,7 @@ def _date(text: str | None, what: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise UserInputError(f"{what} must be a date as YYYY-MM-DD, not {text!r}.") from None
+        raise UserInputError(f"{what} must be a date as YYYY-MM-DD, not {shorten(text)}.") from None
 
 
 def _pdf_password(args: argparse.Namespace) -> str | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from stagewise.commands._common import add_practice_arguments, cli_actor, opened, print_json
-from stagewise.core.errors import NotFoundError, UserInputError
+from stagewise.core.errors import NotFoundError, UserInputError, shorten
 
 STAGE_NAMES = ("precontemplation", "contemplation", "preparation", "action", "maintenance")
 MODEL_NAMES = ("ttm", "mi", "smart", "recovery_capital")
@@ -93,7 +93,7 @@ def _date(value: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UserInputError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD.") from None
+        raise UserInputError(f"{option} {shorten(value)} is not a date; write it as YYYY-MM-DD.") from None
 
 
 def _stage(args: argparse.Namespace) -> int:
@@ -111,12 +111,12 @@ def _stage(args: argparse.Namespace) -> int:
             select(Focus.id).where(Focus.client_id == client_id, Focus.key == args.focus)
         ).scalar()
         if focus_id is None:
-            raise NotFoundError(f"Client {args.client} has no focus {args.focus!r}.")
+            raise NotFoundError(f"Client {args.client} has no focus {shorten(args.focus)}.")
         user_id = None
         if args.by is not None:
             user_id = s.execute(select(User.id).where(User.username == args.by)).scalar()
             if user_id is None:
-                raise NotFoundError(f"There is no user {args.by!r} in this practice.")
+                raise NotFoundError(f"There is no user {shorten(args.by)} in this practice.")
         info = stages.record_stage(
             s,
             focus_id=focus_id,

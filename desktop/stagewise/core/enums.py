@@ -24,10 +24,16 @@ def iso_utc(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-def parse_utc(text: str) -> dt.datetime:
-    """Inverse of :func:`iso_utc`; also accepts any ISO-8601 string with an offset."""
+def parse_utc(text: str, *, strict: bool = False) -> dt.datetime:
+    """Inverse of :func:`iso_utc`; also accepts any ISO-8601 string with an offset.
+
+    A time without an offset is taken as UTC, except with ``strict`` (times in import files), where it
+    is refused with ``ValueError``: a time of day that does not say where it was is ambiguous.
+    """
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
+        if strict:
+            raise ValueError("a time without a UTC offset (add Z or +01:00, say)")
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stagewise.core.errors import ScoringError
+from stagewise.core.errors import ScoringError, shorten
 from stagewise.core.instruments.model import Form, ScoreMethod
 from stagewise.core.instruments.scoring_rules import RULES, SEXES, RuleContext, ScoringOptions, assign_stage
 from stagewise.core.models import Stage
@@ -112,9 +112,9 @@ def validate_answer(form: Form, item_id: str, value: object) -> Number:
     allowed = form._allowed.get(item_id) if isinstance(item_id, str) else None
     if allowed is None:
         ids = [it.id for it in form.items]
-        raise ScoringError(f"{form.id} has no item {item_id!r}; its items are {ids[0]}–{ids[-1]}")
+        raise ScoringError(f"{form.id} has no item {shorten(item_id)}; its items are {ids[0]}–{ids[-1]}")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        shown = repr(value) if isinstance(value, str) else type(value).__name__
+        shown = shorten(value) if isinstance(value, str) else type(value).__name__
         raise ScoringError(
             f"item {item_id} of {form.id}: {shown} is not a number; allowed values are "
             f"{_describe_allowed(form.allowed_values(item_id))}"
@@ -163,7 +163,7 @@ def score(form: Form, answers: Mapping[str, object], options: ScoringOptions | N
     """
     opts = options or _DEFAULT
     if opts.sex is not None and opts.sex not in SEXES:
-        raise ScoringError(f"sex must be one of {', '.join(SEXES)} or left out, not {opts.sex!r}")
+        raise ScoringError(f"sex must be one of {', '.join(SEXES)} or left out, not {shorten(opts.sex)}")
     values = validate_answers(form, answers)
     enabled = opts.enabled_rules
     flags: list[str] = []

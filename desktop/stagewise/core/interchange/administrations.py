@@ -138,7 +138,7 @@ def _time(value: Any, path: str, problems: list[Problem], *, required: bool = Fa
         return None
     if isinstance(value, str):
         try:
-            return parse_utc(value)
+            return parse_utc(value, strict=True)
         except ValueError:
             pass
     problems.append((path, "must be a date and time like 2026-01-05T09:30:00.000Z"))

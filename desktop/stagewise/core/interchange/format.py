@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from stagewise.core import jsoninput
 from stagewise.core.audit import trail as audit
 from stagewise.core.clients.fields import (
     chart_number_problem,
@@ -246,10 +247,6 @@ def read_document(path: Path) -> Any:
     return parse_document(data)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
 def parse_document(data: bytes | str) -> Any:
     """Parse import file content (UTF-8, an optional byte-order mark is ignored)."""
     try:
@@ -257,13 +254,13 @@ def parse_document(data: bytes | str) -> Any:
     except UnicodeDecodeError as exc:
         raise ImportValidationError([("$", f"the file is not UTF-8 text (byte {exc.start})")]) from exc
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return jsoninput.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportValidationError(
             [("$", f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
         ) from exc
-    except ValueError as exc:
-        raise ImportValidationError([("$", f"not valid JSON: {exc}")]) from exc
+    except jsoninput.JSONInputError as exc:
+        raise ImportValidationError([("$", str(exc))]) from exc
 
 
 def _type_name(value: Any) -> str:
@@ -298,7 +295,7 @@ def _check_datetime(value: Any, path: str, problems: list[Problem]) -> dt.dateti
         )
         return None
     try:
-        return parse_utc(value)
+        return parse_utc(value, strict=True)
     except ValueError:
         problems.append((path, "must be a date and time like 2026-01-05T09:30:00.000Z"))
         return None

@@ -291,7 +291,7 @@ def _ts(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     try:
-        return iso_utc(parse_utc(value))
+        return iso_utc(parse_utc(value, strict=True))
     except ValueError:
         return None
 

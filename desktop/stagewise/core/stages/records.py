@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stagewise.core.audit import trail as audit
-from stagewise.core.errors import ImportValidationError, NotFoundError, UserInputError
+from stagewise.core.errors import ImportValidationError, NotFoundError, UserInputError, shorten
 from stagewise.core.gc_pause import gc_paused
 from stagewise.core.models import (
     Administration,
@@ -797,9 +797,9 @@ def _time_problem(value: object) -> str | None:
     if not isinstance(value, str):
         return "must be a UTC time like 2026-01-05T09:30:00.000Z"
     try:
-        parse_utc(value)
+        parse_utc(value, strict=True)
     except ValueError:
-        return f"{value!r} is not a time like 2026-01-05T09:30:00.000Z"
+        return f"{shorten(value)} is not a UTC time like 2026-01-05T09:30:00.000Z"
     return None
 
 
