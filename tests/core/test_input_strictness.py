@@ -134,3 +134,20 @@ def test_a_huge_item_name_is_not_echoed_in_full(tmp_path: Path, capsys: pytest.C
     assert "(10000000 characters)" in line
     assert shorten("short") == "'short'"
     assert len(shorten("y" * 500)) < ECHO_LIMIT + 30
+
+
+def test_a_bad_practice_form_file_is_reported_and_the_others_still_score(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stagewise.core.forms import practice_forms_dir
+    from stagewise.core.paths import AppPaths
+
+    folder = practice_forms_dir(AppPaths.resolve(None))  # under the test's STAGEWISE_HOME
+    folder.mkdir(parents=True)
+    (folder / "broken.toml").write_text("this is [not toml", encoding="utf-8")
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps({str(n): 1 for n in range(1, 10)}), encoding="utf-8")
+    assert cli.main(["score", "phq-9", "--answers", str(answers), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["scores"]["total"] == 9
+    assert err.startswith("stagewise: note: skipped broken.toml: $: not valid TOML")

@@ -68,7 +68,10 @@ def _library(args: argparse.Namespace) -> Library:
     from stagewise.core.paths import AppPaths
 
     practice = practice_forms_dir(AppPaths.resolve(getattr(args, "data_dir", None)))
-    return load_library([practice] if practice.is_dir() else [])
+    library = load_library([practice] if practice.is_dir() else [])
+    for problem in library.skipped:  # reported, and the other instruments still work
+        print(f"stagewise: note: skipped {problem} (stagewise forms check)", file=sys.stderr)
+    return library
 
 
 def _commercial(form: Form) -> str:

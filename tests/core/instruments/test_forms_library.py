@@ -203,19 +203,23 @@ def test_library_is_cached_until_a_file_changes(tmp_path: Path) -> None:
     assert len(second.all_versions) == len(first.all_versions) + 1
 
 
-def test_same_id_and_version_in_a_practice_folder_is_refused(tmp_path: Path) -> None:
+def test_same_id_and_version_in_a_practice_folder_is_skipped(tmp_path: Path) -> None:
     paths = AppPaths.resolve(tmp_path / "home")
     folder = practice_forms_dir(paths)
     folder.mkdir(parents=True)
     shutil.copy(shipped_instruments_dir() / "phq-9.toml", folder / "my-phq.toml")
-    with pytest.raises(FormError, match=r"'phq-9' version 1\.0\.0 is already defined"):
-        load_library([folder])
+    library = load_library([folder])
+    (problem,) = library.skipped
+    assert re.search(r"'phq-9' version 1\.0\.0 is already defined", str(problem))
+    assert library.get("phq-9").path.parent == shipped_instruments_dir()
 
 
-def test_a_broken_practice_file_names_itself(tmp_path: Path) -> None:
+def test_a_broken_practice_file_names_itself_and_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "broken.toml").write_text('id = "broken"\n', encoding="utf-8")
-    with pytest.raises(FormError, match=r"^broken\.toml: version: this field is required"):
-        load_library([tmp_path])
+    library = load_library([tmp_path])
+    (problem,) = library.skipped
+    assert str(problem).startswith("broken.toml: version: this field is required")
+    assert library.ids == load_library().ids  # every shipped instrument still works
 
 
 def test_missing_file_is_a_form_error(tmp_path: Path) -> None:

@@ -8,12 +8,18 @@ Shipped instruments live in ``shipped_dir("forms")/instruments``; a practice may
 ``<data>/forms/instruments`` (:func:`practice_forms_dir`).  The same id may appear twice only with
 different versions (both are kept, so old administrations can be re-scored with the version that produced
 them); the same id and version twice is refused.
+
+A broken practice file (invalid, unreadable, or repeating an id and version already loaded) never stops
+the shipped instruments from working: it is left out of the library, logged, and listed in
+:attr:`Library.skipped` for the caller to report.  A broken shipped file is a broken installation and
+raises.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +33,8 @@ from stagewise.core.instruments.build import build_form
 from stagewise.core.instruments.model import Form
 from stagewise.core.instruments.schema import FormModel
 from stagewise.core.paths import AppPaths, shipped_dir
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -118,6 +126,7 @@ class Library:
     """Every loaded instrument.  ``forms`` holds the newest version of each id, readiness measures first."""
 
     all_versions: tuple[Form, ...]
+    skipped: tuple[FormError, ...] = ()  # practice files left out, each with its problem
 
     @property
     def forms(self) -> tuple[Form, ...]:
@@ -173,8 +182,8 @@ def load_library(extra_dirs: Sequence[Path] = ()) -> Library:
     """Load the shipped instruments plus any in ``extra_dirs``; cached per process while files are unchanged.
 
     Raises:
-        FormFileError: a file is invalid.
-        FormError: two files carry the same instrument id and version.
+        FormFileError: a shipped file is invalid (a practice file is skipped: :attr:`Library.skipped`).
+        FormError: two shipped files carry the same instrument id and version.
     """
     files = instrument_files([shipped_instruments_dir(), *extra_dirs])
     stamp = []
@@ -187,15 +196,24 @@ def load_library(extra_dirs: Sequence[Path] = ()) -> Library:
 @functools.lru_cache(maxsize=8)
 def _load_cached(stamp: tuple[tuple[str, int, int], ...]) -> Library:
     forms: list[Form] = []
+    skipped: list[FormError] = []
     seen: dict[tuple[str, str], Path] = {}
+    shipped = shipped_instruments_dir().resolve()
     for name, _mtime, _size in stamp:
-        form = load_form(Path(name))
-        key = (form.id, form.version)
-        if key in seen:
-            raise FormError(
-                f"{form.path.name}: instrument {form.id!r} version {form.version} is already defined in "
-                f"{seen[key]}; give the new file a different id or a higher version"
-            )
+        try:
+            form = load_form(Path(name))
+            key = (form.id, form.version)
+            if key in seen:
+                raise FormError(
+                    f"{form.path.name}: instrument {form.id!r} version {form.version} is already defined in "
+                    f"{seen[key]}; give the new file a different id or a higher version"
+                )
+        except FormError as exc:
+            if Path(name).parent == shipped:
+                raise
+            log.warning("practice instrument file skipped: %s", exc)
+            skipped.append(exc)
+            continue
         seen[key] = form.path
         forms.append(form)
-    return Library(tuple(forms))
+    return Library(tuple(forms), tuple(skipped))
