@@ -63,6 +63,11 @@ KEYRING_SERVICE = "Stagewise practice key"
 # Argon2id parameters: 64 MiB, 3 passes, 2 lanes (~0.1 s on a 2-core laptop).  Stronger than OWASP's
 # minimum (19 MiB, t=2); stored per slot so they can be raised later without breaking old files.
 ARGON2_PARAMS: dict[str, int] = {"time_cost": 3, "memory_cost": 65536, "parallelism": 2}
+# Every parameter set Stagewise has ever written (add the old one here when ARGON2_PARAMS is raised): a
+# slot with any other set was altered after it was written, and is reported as tampered, not as a wrong
+# passphrase.  The salt, nonce and wrapped key have fixed lengths for the same reason.
+KNOWN_ARGON2_PARAMS: tuple[dict[str, int], ...] = (ARGON2_PARAMS,)
+_SALT_BYTES, _NONCE_BYTES, _WRAPPED_BYTES = 16, 12, KEY_BYTES + 16
 
 MIN_PASSPHRASE_LENGTH = 12
 # Slot names in the key file.  During a key rotation the new key is first stored under "next:" slots, so
@@ -201,6 +206,7 @@ class KeyFile:
     practice_id: str
     slots: dict[str, WrappedKey] = field(default_factory=dict)
     anchor: dict[str, Any] | None = None
+    source: str = field(default="The key file", compare=False)  # its name, for messages
 
     def to_bytes(self) -> bytes:
         doc: dict[str, Any] = {
@@ -229,6 +235,7 @@ class KeyFile:
                 practice_id=str(doc["practice_id"]),
                 slots=slots,
                 anchor=dict(anchor) if isinstance(anchor, dict) else None,
+                source=source,
             )
         except StorageError:
             raise
@@ -246,6 +253,15 @@ class KeyFile:
         except FileNotFoundError as exc:
             raise NotAPracticeFileError(
                 f"The key file {path.name} is missing; it must stay beside the practice file."
+            ) from exc
+        except IsADirectoryError as exc:
+            raise NotAPracticeFileError(
+                f"{path} is a folder, but it must be the practice's key file; move the folder away and put "
+                "the .keys file saved with the practice there."
+            ) from exc
+        except OSError as exc:
+            raise StorageError(
+                f"The key file {path} cannot be read ({exc.strerror or exc}); check its permissions."
             ) from exc
         return cls.from_bytes(data, source=path.name)
 
@@ -320,21 +336,29 @@ def wrap_with_recovery_key(
     return WrappedKey("hkdf-sha256", salt, {}, nonce, ct)
 
 
-def _sane_argon2(params: dict[str, int]) -> bool:
-    # Bounds keep a tampered key file from asking for terabytes of memory or hours of work.
-    return (
-        1 <= params.get("time_cost", 0) <= 50
-        and 8 <= params.get("memory_cost", 0) <= 4 * 1024 * 1024
-        and 1 <= params.get("parallelism", 0) <= 64
+def _check_untampered(keyfile: KeyFile, slot_name: str, slot: WrappedKey) -> None:
+    """Refuse a slot whose settings Stagewise never writes: it was altered (or damaged) on disk."""
+    altered = (
+        len(slot.salt) != _SALT_BYTES
+        or len(slot.nonce) != _NONCE_BYTES
+        or len(slot.ciphertext) != _WRAPPED_BYTES
+        or (slot.kdf == "argon2id" and slot.params not in KNOWN_ARGON2_PARAMS)
+        or (slot.kdf == "hkdf-sha256" and slot.params)
     )
+    if altered:
+        raise NotAPracticeFileError(
+            f"{keyfile.source} has been tampered with or damaged: its {slot_name} slot holds settings "
+            "Stagewise never writes. Restore the key file from a backup (the .keys file beside it)."
+        )
 
 
 def _unwrap(
     keyfile: KeyFile, slot_name: str, kdf: str, kek_for: Callable[[WrappedKey], bytes]
 ) -> bytes | None:
     slot = keyfile.slots.get(slot_name)
-    if slot is None or slot.kdf != kdf or (kdf == "argon2id" and not _sane_argon2(slot.params)):
+    if slot is None or slot.kdf != kdf:
         return None
+    _check_untampered(keyfile, slot_name, slot)  # also keeps Argon2 from being asked for terabytes
     try:
         return AESGCM(kek_for(slot)).decrypt(
             slot.nonce, slot.ciphertext, _aad(keyfile.practice_id, slot_name)

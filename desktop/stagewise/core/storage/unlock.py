@@ -6,7 +6,10 @@ imported.  :mod:`stagewise.core.storage.store` re-exports every public name here
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,15 @@ from stagewise.core.storage import keys, rawdb
 log = logging.getLogger("stagewise.core.storage.store")
 
 SQLITE_PLAIN_HEADER = b"SQLite format 3\x00"
+
+# SQLCipher 4 defaults (Stagewise never changes them): 4096-byte pages, each ending in a 16-byte IV and a
+# 64-byte HMAC-SHA512 over the page's ciphertext, IV and page number (little-endian); the first 16 bytes
+# of the file are the salt from which the HMAC key is derived (PBKDF2-HMAC-SHA512, 2 rounds, salt XOR
+# 0x3a).  Zetetic, "SQLCipher Design", https://www.zetetic.net/sqlcipher/design/ (page format, HMAC).
+PAGE_SIZE = 4096
+_IV, _MAC, _SALT = 16, 64, 16
+_PAGES_EXAMINED = 16
+_BTREE_PAGE_TYPES = frozenset({0x02, 0x05, 0x0A, 0x0D})
 
 
 def sniff(path: Path) -> None:
@@ -99,14 +111,61 @@ def try_keyring(path: Path) -> KeyringResult:
     return KeyringResult(stored)
 
 
+def _page_mac_ok(page: bytes, pgno: int, mac_key: bytes) -> bool:
+    start = _SALT if pgno == 1 else 0
+    body, mac = page[start : PAGE_SIZE - _MAC], page[PAGE_SIZE - _MAC :]
+    expected = hmac.new(mac_key, body + struct.pack("<I", pgno), hashlib.sha512).digest()
+    return hmac.compare_digest(expected, mac)
+
+
+def _page_plausible(page: bytes, key: bytes) -> bool:
+    """Whether ``page`` (not the first) decrypts under ``key`` to something shaped like a b-tree page."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    iv = page[PAGE_SIZE - _MAC - _IV : PAGE_SIZE - _MAC]
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    plain = decryptor.update(page[:16]) + decryptor.finalize()
+    cells, content = int.from_bytes(plain[3:5], "big"), int.from_bytes(plain[5:7], "big")
+    return plain[0] in _BTREE_PAGE_TYPES and cells < 1000 and 0 < content <= PAGE_SIZE - _MAC - _IV
+
+
+def matches_apart_from_header(path: Path, key: bytes) -> bool:
+    """Whether ``key`` fits the pages of ``path`` after the first although the file does not open.
+
+    True means the key file is the right one and the start of the practice file (its salt or first
+    page) is damaged; False that the key is another practice's, or the file is not a practice file.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read(PAGE_SIZE * _PAGES_EXAMINED)
+    pages = [data[i : i + PAGE_SIZE] for i in range(0, len(data) - PAGE_SIZE + 1, PAGE_SIZE)]
+    if len(pages) < 2:
+        return False
+    mac_key = hashlib.pbkdf2_hmac("sha512", key, bytes(b ^ 0x3A for b in pages[0][:_SALT]), 2, 32)
+    if any(_page_mac_ok(page, n, mac_key) for n, page in enumerate(pages[1:], start=2)):
+        return True  # the salt is intact, page 1 is not
+    return sum(_page_plausible(page, key) for page in pages[1:]) >= min(2, len(pages) - 1)
+
+
 def _first_that_opens(path: Path, candidates: list[bytes]) -> bytes:
     for key in candidates:
         if key_opens(path, key):
             return key
+    size = path.stat().st_size
+    if size % PAGE_SIZE:
+        raise NotAPracticeFileError(
+            f"{path.name} is not a Stagewise practice file, or it is damaged (its length is not a whole "
+            "number of pages). Restore the latest backup (stagewise restore)."
+        )
+    if any(matches_apart_from_header(path, key) for key in candidates):
+        raise NotAPracticeFileError(
+            f"{path.name} is damaged at its start (the header): the rest of the file matches its key "
+            "file, but it cannot be opened. Restore the latest backup (stagewise restore)."
+        )
     raise WrongKeyError(
         f"The key file {keys.keyfile_path(path).name} does not match {path.name}: the passphrase or recovery "
-        "key is right for the key file, but the key it holds does not open the practice file. Keep each "
-        "practice file (and each backup) with the .keys file saved beside it."
+        "key is right for the key file, but the key it holds does not open the practice file. Either the "
+        "key file belongs to another practice (or another copy of it), or the file is not a Stagewise "
+        "practice file. Keep each practice file (and each backup) with the .keys file saved beside it."
     )
 
 
