@@ -160,7 +160,7 @@ def test_enospc_while_copying_is_a_disk_error(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(backup, "_copy_durably", full)
-    with pytest.raises(DiskError, match="No space left"):
+    with pytest.raises(DiskError, match="The disk is full: the backup could not be written"):
         backup.write_backup(filled.engine, tmp_path / "b.stagewise", filled.key)
     assert list(tmp_path.glob("b.stagewise*")) == []
 

@@ -100,9 +100,16 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _disk_error(dest: Path, exc: BaseException) -> DiskError:
+def _disk_error(dest: Path, exc: BaseException, what: str = "written") -> StagewiseError:
+    from stagewise.core.errors import environment_error
+
+    known = environment_error(exc, dest)
+    if isinstance(known, DiskError) and "full" in str(known):
+        return DiskError(
+            f"The disk is full: the backup could not be {what} to {dest.parent}. Free some space."
+        )
     reason = getattr(exc, "strerror", None) or str(exc)
-    return DiskError(f"The backup could not be written to {dest.parent}: {reason}.")
+    return DiskError(f"The backup could not be {what} to {dest.parent}: {reason}.")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -288,6 +295,17 @@ def _stamp() -> str:
     return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
 
 
+def _move_back(replaced: Path, target: Path) -> None:
+    """Undo :func:`_move_aside` after a failed restore (the restored copy never took the place)."""
+    pairs = [
+        (replaced.with_name(replaced.name + s), target.with_name(target.name + s)) for s in ("-wal", "-shm")
+    ]
+    pairs += [(keys.keyfile_path(replaced), keys.keyfile_path(target)), (replaced, target)]
+    for src, dst in pairs:
+        if src.exists():
+            os.replace(src, dst)
+
+
 def _move_aside(target: Path) -> Path:
     """Rename ``target`` with its WAL, shared memory and key file to ``<target>.replaced-<timestamp>``."""
     replaced = target.with_name(f"{target.name}.replaced-{_stamp()}")
@@ -351,12 +369,9 @@ def restore(
     tmp = target.with_name(f".{target.name}.restoring-{secrets.token_hex(4)}")
     tmp_keys = keys.keyfile_path(tmp)
     try:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _copy_durably(backup, tmp)
-            _copy_durably(keys.keyfile_path(backup), tmp_keys)
-        except OSError as exc:
-            raise DiskError(f"The backup could not be copied to {target.parent}: {exc.strerror}.") from exc
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _copy_durably(backup, tmp)
+        _copy_durably(keys.keyfile_path(backup), tmp_keys)
         info = verify_backup_file(tmp, key, name=backup.name)
         if info.practice_id != keyfile.practice_id:
             raise NotAPracticeFileError(
@@ -364,9 +379,18 @@ def restore(
                 "restored."
             )
         replaced = _move_aside(target) if exists else None
-        os.replace(tmp_keys, keys.keyfile_path(target))
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        try:
+            os.replace(tmp_keys, keys.keyfile_path(target))
+            os.replace(tmp, target)
+            _fsync_dir(target.parent)
+        except BaseException:
+            if replaced is not None:  # put the previous practice back where it was
+                _move_back(replaced, target)
+            else:
+                _remove_quietly(target, keys.keyfile_path(target))
+            raise
+    except OSError as exc:
+        raise _disk_error(target, exc, "restored") from exc
     finally:
         _remove_quietly(tmp, tmp_keys)
     log.info("practice %s restored from a backup", keyfile.practice_id)

@@ -505,23 +505,32 @@ def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None)
         raise StorageError(
             "Key rotation could not be verified; the practice file was put back as it was."
         ) from exc
-    # Re-wrap under the final slot names (the associated data names the slot), dropping the old key; the
-    # anchor was authenticated with the old key, so it is written again below with the new one.
-    keyfile.anchor = None
-    keyfile.slots = {
-        keys.PASSPHRASE_SLOT: keys.wrap_with_passphrase(pid, new_key, passphrase),
-        keys.RECOVERY_SLOT: keys.wrap_with_recovery_key(pid, new_key, recovery),
-    }
-    keyfile.write(kpath)
-    with contextlib.suppress(KeyringUnavailableError):
-        keys.keyring_save(pid, new_key)
-    from stagewise.core.audit import trail as audit
+    # Verified: the .pre-rekey copy goes whatever happens next (if the final key-file write fails, the
+    # next: slots written above still open the file with the passphrase and the new recovery key).
+    try:
+        # Re-wrap under the final slot names (the associated data names the slot), dropping the old key;
+        # the anchor was authenticated with the old key, so it is written again below with the new one.
+        keyfile.anchor = None
+        keyfile.slots = {
+            keys.PASSPHRASE_SLOT: keys.wrap_with_passphrase(pid, new_key, passphrase),
+            keys.RECOVERY_SLOT: keys.wrap_with_recovery_key(pid, new_key, recovery),
+        }
+        with _disk_errors(kpath):
+            keyfile.write(kpath)
+        with contextlib.suppress(KeyringUnavailableError):
+            keys.keyring_save(pid, new_key)
+        from stagewise.core.audit import trail as audit
 
-    with reopened.session_factory.begin() as s:
-        audit.record(s, actor, "rekey", "practice", pid)
-    anchor.advance(reopened)
-    backup_copy.unlink(missing_ok=True)
-    keys.keyfile_path(backup_copy).unlink(missing_ok=True)
+        with _disk_errors(path), reopened.session_factory.begin() as s:
+            audit.record(s, actor, "rekey", "practice", pid)
+        with _disk_errors(kpath):
+            anchor.advance(reopened)
+    except BaseException:
+        reopened.close()
+        raise
+    finally:
+        backup_copy.unlink(missing_ok=True)
+        keys.keyfile_path(backup_copy).unlink(missing_ok=True)
     log.info("database key rotated for practice %s", pid)
     return reopened, recovery
 
