@@ -250,9 +250,13 @@ def _change_passphrase(args: argparse.Namespace) -> int:
         new = secrets.read("New passphrase: ")
         if not args.passphrase_stdin and secrets.read("New passphrase again: ") != new:
             raise UserInputError("the two new passphrases differ; nothing was changed")
-        store.change_passphrase(practice.path, practice.key, new, context=(_practice_name(practice),))
+        name = _practice_name(practice)
+        # One transaction: the audit event is written first and commits only once the key file changed
+        # (a practice that cannot record the change is not changed).
         with practice.session_factory.begin() as s:
             audit.record(s, cli_actor(), "change_passphrase", "practice", practice.practice_id)
+            s.flush()
+            store.change_passphrase(practice.path, practice.key, new, context=(name,))
     print("Passphrase changed. The recovery key still works.")
     return 0
 
@@ -277,9 +281,10 @@ def _new_recovery_key(args: argparse.Namespace) -> int:
     from stagewise.core.storage import store
 
     with _open(args, allow_keyring=False) as practice:
-        recovery = store.new_recovery_key(practice.path, practice.key)
-        with practice.session_factory.begin() as s:
+        with practice.session_factory.begin() as s:  # as in _change_passphrase
             audit.record(s, cli_actor(), "new_recovery_key", "practice", practice.practice_id)
+            s.flush()
+            recovery = store.new_recovery_key(practice.path, practice.key)
     print("Your NEW recovery key (the old one no longer works); print it and keep it safe:")
     print(recovery)
     return 0

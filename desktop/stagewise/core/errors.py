@@ -13,6 +13,7 @@ written for people: what happened and what to do.  They never contain client nam
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -206,6 +207,18 @@ def _disk_is_full(folder: Path) -> bool:
         return False
 
 
+def _read_only(path: Path) -> bool:
+    """Whether ``path`` (or, if it does not exist, its folder) cannot be written: a read-only disk, an
+    immutable file, or no permission."""
+    target = path if path.exists() else path.parent
+    try:
+        if os.statvfs(target).f_flag & os.ST_RDONLY:
+            return True
+    except (OSError, AttributeError):  # no statvfs on Windows
+        pass
+    return not os.access(target, os.W_OK)
+
+
 def full_disk_message(path: Path) -> str:
     """The sentence for a full disk while writing ``path``."""
     return (
@@ -257,9 +270,11 @@ def environment_error(exc: BaseException, path: Path | None = None) -> Stagewise
             f"{name} is busy: another Stagewise window or command is writing to it; try again when it "
             "has finished. Nothing was changed."
         )
-    if "full" in text or ("disk i/o error" in text and path is not None and _disk_is_full(path.parent)):
+    # SQLite reports a full disk as "database or disk is full", but also as "disk I/O error" or
+    # "unable to open database file" (no room for the WAL): look at the disk before believing either.
+    if "full" in text or (path is not None and _disk_is_full(path.parent)):
         return DiskError(full_disk_message(path) if path is not None else "The disk is full.")
-    if "readonly" in text or "read-only" in text:
+    if "readonly" in text or "read-only" in text or (path is not None and _read_only(path)):
         return DiskError(
             f"{name} is read-only (the file, its folder or the disk); Stagewise cannot write to it. "
             "Copy it somewhere writable or fix the permissions. Nothing was changed."

@@ -108,6 +108,8 @@ def _disk_error(dest: Path, exc: BaseException, what: str = "written") -> Stagew
         return DiskError(
             f"The disk is full: the backup could not be {what} to {dest.parent}. Free some space."
         )
+    if known is not None:
+        return known
     reason = getattr(exc, "strerror", None) or str(exc)
     return DiskError(f"The backup could not be {what} to {dest.parent}: {reason}.")
 
@@ -295,29 +297,39 @@ def _stamp() -> str:
     return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
 
 
+def _companions(path: Path) -> list[Path]:
+    """``path`` with its WAL, shared memory and key file, the database itself last."""
+    wal = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    return [*wal, keys.keyfile_path(path), path]
+
+
+def _move_all(src: Path, dst: Path) -> None:
+    """Rename ``src`` and its companions to ``dst``'s; if one rename fails, the done ones are undone."""
+    done: list[tuple[Path, Path]] = []
+    try:
+        for a, b in zip(_companions(src), _companions(dst), strict=True):
+            if a.exists():
+                os.replace(a, b)
+                done.append((a, b))
+    except BaseException:
+        for a, b in reversed(done):
+            with contextlib.suppress(OSError):
+                os.replace(b, a)
+        raise
+
+
 def _move_back(replaced: Path, target: Path) -> None:
     """Undo :func:`_move_aside` after a failed restore (the restored copy never took the place)."""
-    pairs = [
-        (replaced.with_name(replaced.name + s), target.with_name(target.name + s)) for s in ("-wal", "-shm")
-    ]
-    pairs += [(keys.keyfile_path(replaced), keys.keyfile_path(target)), (replaced, target)]
-    for src, dst in pairs:
-        if src.exists():
-            os.replace(src, dst)
+    _move_all(replaced, target)
 
 
 def _move_aside(target: Path) -> Path:
-    """Rename ``target`` with its WAL, shared memory and key file to ``<target>.replaced-<timestamp>``."""
+    """Rename ``target`` with its WAL, shared memory and key file to ``<target>.replaced-<timestamp>``.
+
+    The WAL goes with its database: it may hold committed transactions not yet checkpointed.
+    """
     replaced = target.with_name(f"{target.name}.replaced-{_stamp()}")
-    # The WAL goes with its database: it may hold committed transactions not yet checkpointed.
-    for suffix in ("-wal", "-shm"):
-        src = target.with_name(target.name + suffix)
-        if src.exists():
-            os.replace(src, replaced.with_name(replaced.name + suffix))
-    if keys.keyfile_path(target).exists():
-        os.replace(keys.keyfile_path(target), keys.keyfile_path(replaced))
-    if target.exists():
-        os.replace(target, replaced)
+    _move_all(target, replaced)
     return replaced
 
 

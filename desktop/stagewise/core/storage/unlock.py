@@ -66,7 +66,9 @@ def key_opens(path: Path, key: bytes) -> bool:
     except rawdb.DatabaseError as exc:
         if is_wrong_key(exc):
             return False
-        raise StorageError(f"{path.name} cannot be read: {exc}.") from exc
+        from stagewise.core.errors import environment_error
+
+        raise environment_error(exc, path) or StorageError(f"{path.name} cannot be read: {exc}.") from exc
     finally:
         conn.close()
 
