@@ -465,7 +465,7 @@ def test_interrupted_at_each_step(
         for leftover in world.out.iterdir():
             leftover.unlink()
         code, err = run(command, world)
-        where = f"{name}: {fault} at step {fail_at} ({steps.calls[-1] if steps.calls else '?'})"
+        where = f"{name}: {fault} at step {fail_at} of {steps.calls}"
         steps.fail_at = 0
         if fault == "interrupted":
             assert code == 130, where

@@ -269,7 +269,10 @@ def _rotate_key(args: argparse.Namespace) -> int:
     passphrase = secrets.read("Practice passphrase: ")
     key = store.unlock_key(args.path, passphrase=passphrase, use_keyring=False).key
     practice = store.open_practice(args.path, key, migrate=False)
-    reopened, recovery = store.rotate_key(practice, passphrase, actor=cli_actor())
+    try:
+        reopened, recovery = store.rotate_key(practice, passphrase, actor=cli_actor())
+    finally:
+        practice.close()  # already closed when the rotation got that far; harmless then
     reopened.close()
     print("The database key was replaced and verified. Your NEW recovery key (the old one no longer works):")
     print(recovery)

@@ -499,9 +499,11 @@ def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None)
         raise
     try:
         reopened = open_practice(path, new_key, migrate=False, check_integrity=True)
-    except Exception as exc:
+    except BaseException as exc:  # not verified (or interrupted): the file goes back as it was
         put_back(backup_copy, path)
         unstage()
+        if not isinstance(exc, Exception):
+            raise
         raise StorageError(
             "Key rotation could not be verified; the practice file was put back as it was."
         ) from exc
