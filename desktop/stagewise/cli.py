@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
-    from stagewise.core import rawdb
+    from stagewise.core.storage import rawdb
 
     stop_listening = rawdb.add_wait_listener(_waiting)
     try:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from stagewise.core import backup, store
 from stagewise.core.models import Client
+from stagewise.core.storage import backup, store
 from tests.conftest import PASSPHRASE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 
 from stagewise import cli
-from stagewise.core import backup, keys, rawdb, store, verify
+from stagewise.core.storage import backup, keys, rawdb, store, verify
 from tests.conftest import ADMIN_PASSWORD, PASSPHRASE
-from tests.core.test_administrations_helpers import add_client, add_focus, add_user
+from tests.core.administrations.test_administrations_helpers import add_client, add_focus, add_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

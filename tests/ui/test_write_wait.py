@@ -7,7 +7,7 @@ import threading
 from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
-from stagewise.core import rawdb
+from stagewise.core.storage import rawdb
 from stagewise.ui.write_wait import WriteWaitNotice
 
 

@@ -1,6 +1,6 @@
 """The non-blocking notice shown while a write waits for another Stagewise window or command.
 
-The core tells :func:`stagewise.core.rawdb.add_wait_listener` listeners when a writer starts and stops
+The core tells :func:`stagewise.core.storage.rawdb.add_wait_listener` listeners when a writer starts and stops
 waiting for the practice file's write lock; they are called on the waiting (worker) thread, so the notice
 forwards them through a queued Qt signal to the UI thread and shows them in the status bar.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QStatusBar
 
-from stagewise.core import rawdb
+from stagewise.core.storage import rawdb
 
 
 class WriteWaitNotice(QObject):

@@ -6,8 +6,8 @@ Opening a practice:
    sentence that says so;
 2. keys the connection with the raw 256-bit key and proves the key by reading the schema;
 3. sets WAL, foreign keys, synchronous=FULL and a busy timeout on every connection; every transaction
-   takes the write lock at its start (``BEGIN IMMEDIATE``, waiting its turn: :mod:`stagewise.core.rawdb`),
-   except those of :attr:`Practice.read_factory`, which only read and never wait for writers;
+   takes the write lock at its start (``BEGIN IMMEDIATE``, waiting its turn: :mod:`.rawdb`), except
+   those of :attr:`Practice.read_factory`, which only read and never wait for writers;
 4. checks the practice id against the key file, refuses a file from a newer Stagewise, and applies any
    pending Alembic migration after an automatic encrypted backup (restored if the migration fails).
 

@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from stagewise import cli
-from stagewise.core import interchange, jsoninput, store
+from stagewise.core import jsoninput
 from stagewise.core.enums import parse_utc
 from stagewise.core.errors import ECHO_LIMIT, ImportValidationError, shorten
+from stagewise.core.interchange import format as interchange
 from stagewise.core.models import Client
-from tests.core.test_administrations_helpers import add_client, add_user
+from stagewise.core.storage import store
+from tests.core.administrations.test_administrations_helpers import add_client, add_user
 
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -139,7 +141,7 @@ def test_a_huge_item_name_is_not_echoed_in_full(tmp_path: Path, capsys: pytest.C
 def test_a_bad_practice_form_file_is_reported_and_the_others_still_score(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from stagewise.core.forms import practice_forms_dir
+    from stagewise.core.instruments import practice_forms_dir
     from stagewise.core.paths import AppPaths
 
     folder = practice_forms_dir(AppPaths.resolve(None))  # under the test's STAGEWISE_HOME

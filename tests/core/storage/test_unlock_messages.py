@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from stagewise.core import keys, store
 from stagewise.core.errors import NotAPracticeFileError, WrongKeyError
-from stagewise.core.unlock import PAGE_SIZE
+from stagewise.core.storage import keys, store
+from stagewise.core.storage.unlock import PAGE_SIZE
 from tests.conftest import PASSPHRASE
 
 
