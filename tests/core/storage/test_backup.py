@@ -124,7 +124,7 @@ def test_backup_to_a_folder_or_below_a_file_is_a_disk_error(filled: store.Practi
         backup.write_backup(filled.engine, tmp_path, filled.key)
     blocker = tmp_path / "blocker"
     blocker.write_text("not a folder")
-    with pytest.raises(DiskError, match="could not be written"):
+    with pytest.raises(DiskError, match="blocker: a file stands where a folder is needed"):
         backup.write_backup(filled.engine, blocker / "b.stagewise", filled.key)
     assert blocker.read_text() == "not a folder"
 
