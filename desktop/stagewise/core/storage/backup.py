@@ -468,11 +468,11 @@ def drill(practice: Practice, backup_path: Path, *, key: bytes | None = None) ->
                 report = verify.verify_practice(copy)
                 problems += report.problems
                 backup_counts = dict(report.counts)
-                with copy.session_factory() as s:
+                with copy.read_factory() as s:
                     head = s.execute(
                         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
                     ).first()
-            with practice.session_factory() as s:
+            with practice.read_factory() as s:
                 live_counts = verify.table_counts(s)
                 if head is not None:
                     live_hash = s.execute(select(AuditEvent.hash).where(AuditEvent.id == head[0])).scalar()
