@@ -112,7 +112,7 @@ def test_verify_names_every_dropped_trigger_and_opening_refuses_to_write(
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        ("random", "does not match"),
+        ("random", "not a Stagewise practice file, or it is damaged"),
         ("empty", "too small"),
         ("folder", "is a folder"),
         ("plain", "unencrypted SQLite"),
@@ -231,7 +231,7 @@ def test_backup_below_a_file_is_exit_2_and_recorded(
     blocker.write_text("x")
     code, _, err = run(["backup", str(practice_path), str(blocker / "b.stagewise")], capsys, monkeypatch)
     assert code == 2
-    assert "could not be written" in _one_line_error(err)
+    assert "blocker: a file stands where a folder is needed" in _one_line_error(err)
     with store.open_practice(practice_path, created.practice.key) as p, p.session_factory() as s:
         assert s.execute(text("SELECT ok FROM maintenance_log WHERE kind = 'backup'")).scalars().all() == [0]
 
