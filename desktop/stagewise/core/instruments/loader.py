@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pydantic
-from pydantic_core import ErrorDetails
 
-from stagewise.core.errors import DataFileError, FormError, UserInputError
+from stagewise.core.errors import DataFileError, FormError, UserInputError, pydantic_problems
 from stagewise.core.instruments.build import build_form
 from stagewise.core.instruments.model import Form
 from stagewise.core.instruments.schema import FormModel
@@ -47,29 +46,6 @@ class UnknownFormError(UserInputError):
     """The asked-for instrument id (or version) is not in the library."""
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    """pydantic location → ``items[4].text`` (list positions counted from 1, as people count)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part + 1}]"
-        elif part in {"str", "int", "float", "bool"} or part.startswith(("constrained-", "function-")):
-            continue
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "$"
-
-
-def _reason(error: ErrorDetails) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "this field is required"
-    if kind == "extra_forbidden":
-        return "unknown field (check the spelling; see forms/README.md)"
-    message = str(error["msg"])
-    return message[0].lower() + message[1:] if message else kind
-
-
 def parse_form(text: str, path: Path) -> Form:
     """Validate ``text`` (the contents of ``path``) and build the Form.
 
@@ -84,12 +60,8 @@ def parse_form(text: str, path: Path) -> Form:
     try:
         model = FormModel.model_validate(data)
     except pydantic.ValidationError as exc:
-        seen: list[tuple[str, str]] = []
-        for err in exc.errors():
-            entry = (_loc(tuple(err["loc"])), _reason(err))
-            if entry not in seen:
-                seen.append(entry)
-        raise FormFileError(path, seen) from None
+        problems = pydantic_problems(exc, unknown="unknown field (check the spelling; see forms/README.md)")
+        raise FormFileError(path, problems) from None
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     form, problems = build_form(model, source_text=text, sha256=sha, path=path)
     if problems or form is None:
