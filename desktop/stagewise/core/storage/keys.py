@@ -336,20 +336,35 @@ def wrap_with_recovery_key(
     return WrappedKey("hkdf-sha256", salt, {}, nonce, ct)
 
 
+# Argon2id settings no Stagewise slot can hold: asking for them would only cost memory and time.
+_ARGON2_LIMITS = {"time_cost": 10, "memory_cost": 1 << 20, "parallelism": 16}
+
+
+def _tampered(keyfile: KeyFile, slot_name: str) -> NotAPracticeFileError:
+    return NotAPracticeFileError(
+        f"{keyfile.source} has been tampered with or damaged: its {slot_name} slot holds settings "
+        "Stagewise never writes. Restore the key file from a backup (the .keys file beside it)."
+    )
+
+
 def _check_untampered(keyfile: KeyFile, slot_name: str, slot: WrappedKey) -> None:
-    """Refuse a slot whose settings Stagewise never writes: it was altered (or damaged) on disk."""
+    """Refuse a slot whose shape Stagewise never writes: it was altered (or damaged) on disk."""
+    params = slot.params
     altered = (
         len(slot.salt) != _SALT_BYTES
         or len(slot.nonce) != _NONCE_BYTES
         or len(slot.ciphertext) != _WRAPPED_BYTES
-        or (slot.kdf == "argon2id" and slot.params not in KNOWN_ARGON2_PARAMS)
+        or (
+            slot.kdf == "argon2id"
+            and (
+                set(params) != set(_ARGON2_LIMITS)
+                or not all(isinstance(v, int) and 1 <= v <= _ARGON2_LIMITS[k] for k, v in params.items())
+            )
+        )
         or (slot.kdf == "hkdf-sha256" and slot.params)
     )
     if altered:
-        raise NotAPracticeFileError(
-            f"{keyfile.source} has been tampered with or damaged: its {slot_name} slot holds settings "
-            "Stagewise never writes. Restore the key file from a backup (the .keys file beside it)."
-        )
+        raise _tampered(keyfile, slot_name)
 
 
 def _unwrap(
@@ -364,6 +379,10 @@ def _unwrap(
             slot.nonce, slot.ciphertext, _aad(keyfile.practice_id, slot_name)
         )
     except (InvalidTag, ValueError):
+        # A slot that opens is genuine whatever its settings (the authenticated encryption proves it);
+        # one that does not open and carries Argon2 settings Stagewise never wrote was altered.
+        if slot.kdf == "argon2id" and slot.params not in (ARGON2_PARAMS, *KNOWN_ARGON2_PARAMS):
+            raise _tampered(keyfile, slot_name) from None
         return None
 
 
