@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -78,6 +79,8 @@ def _test_argon2_cost() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(keys, "ARGON2_PARAMS", dict(TEST_ARGON2))
         mp.setattr(users, "HASHER", PasswordHasher(**TEST_ARGON2))
+        # Subprocesses write at the production cost but must recognise the files made here.
+        mp.setenv(keys.TEST_PARAMS_ENV, json.dumps(TEST_ARGON2))
         yield
 
 

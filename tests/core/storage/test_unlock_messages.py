@@ -67,7 +67,7 @@ def test_a_wrong_passphrase_is_a_wrong_passphrase(closed: Path) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("memory_cost", 65537), ("memory_cost", 1 << 40), ("time_cost", 1)],
+    [("memory_cost", 65537), ("memory_cost", 1 << 40), ("time_cost", 7), ("parallelism", 0)],
 )
 def test_tampered_argon2_settings_are_reported_as_tampering(closed: Path, field: str, value: int) -> None:
     kpath = keys.keyfile_path(closed)

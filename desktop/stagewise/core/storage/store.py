@@ -467,8 +467,14 @@ def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None)
     staged = (keys.NEXT_PREFIX + keys.PASSPHRASE_SLOT, keys.NEXT_PREFIX + keys.RECOVERY_SLOT)
     from stagewise.core.storage.backup import put_back, write_backup
 
+    # The audit anchor is authenticated with the database key: it leaves the key file while the key may
+    # change (a file re-keyed by an interrupted rotation must not carry an anchor made with the old key),
+    # and comes back if the old key stays; the new key's anchor is written once the rotation is verified.
+    old_anchor = keyfile.anchor
+
     def unstage() -> None:
         """Drop the ``next:`` slots and the ``.pre-rekey`` copy: the file still has its old key."""
+        keyfile.anchor = old_anchor
         for name in staged:
             keyfile.slots.pop(name, None)
         try:
@@ -483,6 +489,7 @@ def rotate_key(practice: Practice, passphrase: str, *, actor: str | None = None)
             write_backup(practice.engine, backup_copy, practice.key)
             keyfile.slots[staged[0]] = keys.wrap_with_passphrase(pid, new_key, passphrase, slot=staged[0])
             keyfile.slots[staged[1]] = keys.wrap_with_recovery_key(pid, new_key, recovery, slot=staged[1])
+            keyfile.anchor = None
             keyfile.write(kpath)
             checkpoint(practice.engine)
             practice.close()
