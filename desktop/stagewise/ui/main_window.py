@@ -75,6 +75,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         self.setObjectName("mainWindow")
         self.ctx = ctx
         self.messages = messages or Messages(no_dialogs=ctx.no_dialogs)
+        ctx.messages = self.messages  # where ui/ops.py shows an operation's error
         self.ops = OpRunner(self)
         self.lock_manager = lock_manager or LockManager(self, idle_ms=idle_ms or 10 * 60_000)
         self._idle_fixed = idle_ms is not None
@@ -120,6 +121,7 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         self.client_list.reactivate_requested.connect(self.reactivate_client)
         self.client_list.selection_changed.connect(self._update_actions)
         self.due_view.open_client.connect(self.open_chart)
+        self.ctx.changes.changed.connect(self._client_changes)
         self.workspace.views.currentChanged.connect(self._view_changed)
         self.lock_manager.idle_timeout.connect(lambda: self.lock())
         self.lock_manager.install()

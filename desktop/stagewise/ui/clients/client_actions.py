@@ -2,8 +2,8 @@
 
 :class:`ClientActions` is a mixin of :class:`stagewise.ui.main_window.MainWindow` (it is no window of its
 own).  It holds the slots behind the Clients menu and the client list's buttons, the client dialog's save
-callbacks, and ``_run`` (one user action = one transaction, errors shown as messages), which opening a
-chart uses too.
+callbacks, ``_run`` (an operation through the one runner, ``ui/ops.py``), which opening a chart uses too,
+and ``_client_changes``, which refreshes the list and open charts whenever an operation changed a client.
 
 It expects the window to provide the attributes and methods declared in the class body: the session
 state ``ctx``, ``messages``, the ``client_list`` panel, the open ``chart_windows``, the ``client_dialog``
@@ -18,14 +18,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from stagewise.core.errors import StagewiseError
 from stagewise.ui.dialogs import Confirm
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMainWindow
 
+    from stagewise.core.changes import OpChanges
+    from stagewise.core.clients.edits import ClientForm
     from stagewise.ui.clients.chart_window import ChartWindow
-    from stagewise.ui.clients.client_dialog import ClientDialog, ClientForm
+    from stagewise.ui.clients.client_dialog import ClientDialog
     from stagewise.ui.clients.client_list import ClientListPanel
     from stagewise.ui.context import AppContext
     from stagewise.ui.dialogs import Messages
@@ -72,19 +73,31 @@ class ClientActions(_Window):
         if cid is not None:
             self.reactivate_client(cid)
 
-    # -- one action, one transaction --------------------------------------------------------------
+    # -- one action, one operation ---------------------------------------------------------------
 
     def _run(self, title: str, fn: Any) -> Any | None:
-        """One user action = one transaction; a ``StagewiseError`` becomes a message, not a traceback."""
-        practice = self.ctx.practice
-        if practice is None or self.ctx.user is None:
+        """Run ``fn(session)`` through the one runner (``ui/ops.py``); errors become one message."""
+        if self.ctx.practice is None or self.ctx.user is None:
             return None
-        try:
-            with practice.session_factory.begin() as s:
-                return fn(s)
-        except StagewiseError as exc:
-            self.messages.error(self, title, str(exc))
-            return None
+        from stagewise.ui.ops import run_op
+
+        return run_op(self.ctx, fn, parent=self, title=title)
+
+    def _client_changes(self, changes: OpChanges, _source: object = None) -> None:
+        """Refresh the client list and the open charts whose client changed (``ctx.changes``)."""
+        if not changes.clients or self.ctx.practice is None or not self.is_signed_in:
+            return
+        self.client_list.refresh()
+        ids = changes.client_ids or frozenset(self.chart_windows)
+        touched = [cid for cid in ids if cid in self.chart_windows]
+        if not touched:
+            return
+        from stagewise.core.clients import records as clients
+
+        with self.ctx.practice.session_factory() as s:  # a read: the chart header, no audit view
+            fresh = {cid: clients.get_client(s, cid, actor=None, record_view=False) for cid in touched}
+        for cid, info in fresh.items():
+            self.chart_windows[cid].set_client(info)
 
     # -- clients ----------------------------------------------------------------------------------
 
@@ -108,13 +121,12 @@ class ClientActions(_Window):
         dialog.deleteLater()
 
     def _save_new_client(self, form: ClientForm) -> Any:
-        practice, user = self.ctx.practice, self.ctx.user
-        assert practice is not None
+        user = self.ctx.user
         assert user is not None
-        from stagewise.ui.clients.client_dialog import create_from_form
+        from stagewise.core.clients.edits import create_client_from
+        from stagewise.ui.ops import perform
 
-        with practice.session_factory.begin() as s:
-            return create_from_form(s, form, user=user)
+        return perform(self.ctx, lambda s: create_client_from(s, form, user=user), source=self)
 
     def edit_client(self, client_id: int) -> None:
         if not self.is_signed_in or self.is_locked:
@@ -139,25 +151,21 @@ class ClientActions(_Window):
         dialog.open()
 
     def _save_edit(self, original: Any, form: ClientForm) -> Any:
-        practice, user = self.ctx.practice, self.ctx.user
-        assert practice is not None
-        assert user is not None
-        from stagewise.ui.clients.client_dialog import apply_edit
+        actor = self.ctx.actor
+        assert actor is not None
+        from stagewise.core.clients.edits import edit_client
+        from stagewise.ui.ops import perform
 
-        with practice.session_factory.begin() as s:
-            return apply_edit(s, original, form, actor=user.username)
+        return perform(self.ctx, lambda s: edit_client(s, original.id, form, actor=actor), source=self)
 
     def _client_saved(self, info: Any) -> None:
+        """The list and the chart refreshed themselves (``_client_changes``); make the client visible."""
         log.info("client %s saved", info.id)
-        self.client_list.refresh(select_id=info.id)
         if not self.client_list.select_client(info.id):
             # Saved, but the current search or filter hides it: show everyone so it can be seen.
             self.client_list.search_edit.clear()
             self.client_list.status_combo.setCurrentIndex(2)
             self.client_list.refresh(select_id=info.id)
-        window = self.chart_windows.get(info.id)
-        if window is not None:
-            window.set_client(info)
         self.client_list.table.setFocus()
 
     def discharge_client(self, client_id: int) -> None:
@@ -169,8 +177,6 @@ class ClientActions(_Window):
     def _change_status(self, client_id: int, *, discharge: bool) -> None:
         if not self.is_signed_in:
             return
-        from stagewise.core.clients import records as clients
-
         row = next((r for r in self.client_list.model.rows if r.id == client_id), None)
         who = row.display_name if row is not None else self.tr("this client")
         if discharge:
@@ -193,12 +199,10 @@ class ClientActions(_Window):
             )
         if not ok:
             return
+        from stagewise.core.clients.edits import set_discharged
+
         actor = self.ctx.actor
-        fn = clients.discharge if discharge else clients.reactivate
-        info = self._run(self.tr("Change status"), lambda s: fn(s, client_id, actor=actor))
-        if info is None:
-            return
-        self.client_list.refresh()
-        window = self.chart_windows.get(client_id)
-        if window is not None:
-            window.set_client(info)
+        self._run(
+            self.tr("Change status"),
+            lambda s: set_discharged(s, client_id, discharged=discharge, actor=actor),
+        )

@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stagewise.core.clients.edits import ClientForm, FocusDraft
 from stagewise.core.errors import StagewiseError
 
 log = logging.getLogger(__name__)
@@ -52,25 +52,6 @@ COMMON_FOCUSES = (
     "Medication",
     "Anger",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class FocusDraft:
-    key: str
-    label: str
-    id: int | None = None  # set for a focus that is already saved
-
-
-@dataclass(frozen=True, slots=True)
-class ClientForm:
-    """What the dialog collected."""
-
-    chart_number: str
-    given_name: str
-    family_name: str
-    date_of_birth: dt.date
-    focuses: tuple[FocusDraft, ...]  # the focuses the client should have after saving
-    removed_focus_ids: tuple[int, ...] = field(default=())
 
 
 def focus_key_for(label: str) -> str:
@@ -407,46 +388,3 @@ class ClientDialog(QDialog):
         self.show_error("")
         self.saved.emit(info)
         self.accept()
-
-
-# -- the transaction bodies (the caller opens ``with session_factory.begin() as s``) ----------------------
-
-
-def create_from_form(session: Any, form: ClientForm, *, user: Any) -> Any:
-    """Create the client the dialog describes; a clinician becomes the client's clinician."""
-    from stagewise.core.clients import records as clients
-
-    return clients.create_client(
-        session,
-        chart_number=form.chart_number,
-        given_name=form.given_name,
-        family_name=form.family_name,
-        date_of_birth=form.date_of_birth,
-        clinician_id=user.id if user.is_clinician else None,
-        focuses=tuple(clients.FocusInput(f.key, f.label) for f in form.focuses),
-        actor=user.username,
-    )
-
-
-def apply_edit(session: Any, original: Any, form: ClientForm, *, actor: str) -> Any:
-    """Apply an edit: changed fields, removed focuses, added focuses, relabelled focuses."""
-    from stagewise.core.clients import records as clients
-
-    labels_before = {f.id: f.label for f in original.focuses}
-    clients.update_client(
-        session,
-        original.id,
-        actor=actor,
-        chart_number=form.chart_number,
-        given_name=form.given_name,
-        family_name=form.family_name,
-        date_of_birth=form.date_of_birth,
-    )
-    for focus_id in form.removed_focus_ids:
-        clients.remove_focus(session, focus_id, actor=actor)
-    for f in form.focuses:
-        if f.id is None:
-            clients.add_focus(session, original.id, clients.FocusInput(f.key, f.label), actor=actor)
-        elif labels_before.get(f.id) != f.label:
-            clients.update_focus(session, f.id, actor=actor, label=f.label)
-    return clients.get_client(session, original.id, actor=actor, record_view=False)
