@@ -109,3 +109,22 @@ def test_no_change_records_no_event(session: Session) -> None:
     before = len(audit.recent(session))
     settings.update_settings(session, actor="boss", idle_lock_minutes=10)
     assert len(audit.recent(session)) == before
+
+
+def test_save_settings_reports_every_problem_at_once_and_stores_nothing(session: Session) -> None:
+    with pytest.raises(settings.InvalidSettingsError) as caught:
+        settings.save_settings(
+            session, actor="admin", values={"idle_lock_minutes": 0, "practice_name": "", "stalled_days": 30}
+        )
+    assert caught.value.problems == {
+        "idle_lock_minutes": "Must be between 1 and 240.",
+        "practice_name": "Must not be empty.",
+    }
+    assert settings.load_settings(session).stalled_days == 90  # the valid value was not stored either
+
+
+def test_save_settings_stores_the_changes_and_says_settings_changed(session: Session) -> None:
+    done = settings.save_settings(session, actor="admin", values={"idle_lock_minutes": 7})
+    assert done.value.idle_lock_minutes == 7
+    assert done.changes.settings
+    assert settings.load_settings(session).idle_lock_minutes == 7

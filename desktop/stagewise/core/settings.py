@@ -2,7 +2,8 @@
 
 :func:`load_settings` reads every known key, falling back to the default for a key that is missing or
 holds a value this version cannot use (a warning naming the key is logged).  :func:`update_settings`
-validates each change and writes only the keys it changes.  Keys this version does not know (written by
+validates each change and writes only the keys it changes; :func:`save_settings` is the user's "Save"
+(every problem reported at once, or everything stored).  Keys this version does not know (written by
 a newer Stagewise, or by the store: ``practice_id``) are never touched, so nothing is lost.
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stagewise.core.changes import Done, OpChanges
 from stagewise.core.enums import Stage
 from stagewise.core.errors import UserInputError
 from stagewise.core.storage import rawdb
@@ -278,3 +280,42 @@ def update_settings(session: Session, *, actor: str | None, **changes: Any) -> P
         session.flush()
         audit.record(session, actor, "update", "settings", None, {"keys": changed})
     return dataclasses.replace(current, **{k: parsed[k] for k in changed})
+
+
+class InvalidSettingsError(UserInputError):
+    """Some values cannot be stored; ``problems`` maps each setting to a sentence about its value."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__("Nothing was saved: correct the settings marked.")
+        self.problems = dict(problems)
+
+
+def setting_problems(changes: Mapping[str, Any]) -> dict[str, str]:
+    """Setting → what is wrong with its new value (``Must be between 1 and 240.``); empty if all is fine."""
+    problems: dict[str, str] = {}
+    for key, value in changes.items():
+        check = _VALIDATORS.get(key)
+        if check is None:
+            problems[key] = f"There is no practice setting called {key}."
+            continue
+        try:
+            check(value)
+        except (ValueError, TypeError) as exc:
+            text = str(exc).rstrip(".")
+            problems[key] = text[:1].upper() + text[1:] + "."
+    return problems
+
+
+def save_settings(
+    session: Session, *, actor: str | None, values: Mapping[str, Any]
+) -> Done[PracticeSettings]:
+    """Check every value, then store the changed ones with one audit event: the "Save settings" action.
+
+    Raises:
+        InvalidSettingsError: one or more values are unacceptable (every problem at once; nothing is stored).
+    """
+    problems = setting_problems(values)
+    if problems:
+        raise InvalidSettingsError(problems)
+    prefs = update_settings(session, actor=actor, **values)
+    return Done(prefs, OpChanges(settings=True, audit=True))

@@ -1,8 +1,7 @@
 """Practice settings (administrators): general, clinical and backup settings, validated by the core.
 
-Each value is checked by ``settings.update_settings`` itself (inside a savepoint that is rolled back), so
-the rules live in one place and each problem shows under its own field; when all pass, one transaction
-stores the changes and audits them.
+Saving is one core operation, ``settings.save_settings``: it checks every value (each problem shows under
+its own field) and, when all pass, stores the changes and audits them in one transaction.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from stagewise.core.enums import Stage
-from stagewise.core.errors import StagewiseError, UserInputError
+from stagewise.core.errors import StagewiseError
 from stagewise.core.settings import BACKUP_SCHEDULES, URICA_STAGE_RULES, PracticeSettings
 from stagewise.ui import labels
 from stagewise.ui.context import AppContext
@@ -51,10 +50,6 @@ SCHEDULE_LABELS = {
 }
 assert set(URICA_RULE_LABELS) == set(URICA_STAGE_RULES)
 assert set(SCHEDULE_LABELS) == set(BACKUP_SCHEDULES)
-
-
-class _InvalidError(Exception):
-    """Some values were refused: roll the whole change back."""
 
 
 class FolderDialog:
@@ -372,33 +367,25 @@ class SettingsWindow(QWidget):
             widget.setFocus()
 
     def save(self) -> PracticeSettings | None:
-        """Check every value with the core, then store the changes in one audited transaction."""
+        """Check every value and store the changes: one core operation (``settings.save_settings``)."""
         from stagewise.core import settings
+        from stagewise.ui.ops import perform
 
-        practice, actor = self.ctx.practice, self.ctx.actor
-        if practice is None or actor is None:
+        actor = self.ctx.actor
+        if self.ctx.practice is None or actor is None:
             return None
         values = self.values()
         problems: dict[str, str] = {}
-        prefs: PracticeSettings | None = None
         try:
-            with practice.session_factory.begin() as s:
-                for key, value in values.items():
-                    savepoint = s.begin_nested()
-                    try:
-                        settings.update_settings(s, actor=actor, **{key: value})
-                    except UserInputError as exc:
-                        text = str(exc).removeprefix(f"The setting {key} ").rstrip(".")
-                        problems[key] = text[:1].upper() + text[1:] + "."
-                    finally:
-                        savepoint.rollback()
-                if problems:
-                    raise _InvalidError
-                prefs = settings.update_settings(s, actor=actor, **values)
-        except _InvalidError:
-            pass  # rolled back: nothing stored, nothing audited
+            prefs = perform(
+                self.ctx, lambda s: settings.save_settings(s, actor=actor, values=values), source=self
+            )
+        except settings.InvalidSettingsError as exc:
+            problems, prefs = exc.problems, None  # rolled back: nothing stored, nothing audited
         except StagewiseError as exc:
-            self.message.setText(str(exc))
+            from stagewise.ui.ops import error_text
+
+            self.message.setText(error_text(exc))
             self.message.show()
             return None
         self._show_errors(problems)
