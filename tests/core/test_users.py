@@ -260,3 +260,32 @@ def test_the_last_active_admin_cannot_be_removed(session: Session) -> None:
     assert not users.set_active(session, admin.id, False, actor="deputy").active
     with pytest.raises(ConflictError):
         users.set_roles(session, second.id, ["supervisor"], actor="deputy")
+
+
+def test_sign_in_is_one_operation_with_the_settings_and_a_wrong_password_still_counts(
+    practice: store.Practice, clinician: users.UserInfo
+) -> None:
+    with practice.session_factory.begin() as s:
+        done = users.sign_in(s, "jdoe", PASSWORD)
+    assert done.value.user.id == clinician.id
+    assert done.value.settings.practice_name == "Harbour Counselling"
+    assert done.changes.audit
+    with pytest.raises(AuthenticationError), practice.session_factory.begin() as s:
+        users.sign_in(s, "jdoe", "not-the-password")
+    with practice.session_factory() as s:
+        row = s.execute(select(User).where(User.username == "jdoe")).scalar_one()
+        assert row.failed_attempts == 1  # the throttle survived the refusal
+
+
+def test_locking_and_quitting_are_recorded_as_the_user(
+    practice: store.Practice, clinician: users.UserInfo
+) -> None:
+    for reason in ("lock", "sign_out"):
+        with practice.session_factory.begin() as s:
+            users.sign_out(s, clinician, reason=reason)
+    with practice.session_factory() as s:
+        events = audit.recent(s, limit=2)
+    assert [(e.action, e.username, e.entity_id) for e in events] == [
+        ("sign_out", "jdoe", str(clinician.id)),
+        ("lock", "jdoe", str(clinician.id)),
+    ]

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stagewise.core.audit import trail as audit
+from stagewise.core.changes import Done, OpChanges
 from stagewise.core.errors import (
     AuthenticationError,
     ConflictError,
@@ -41,6 +42,7 @@ from stagewise.core.errors import (
     WeakPassphraseError,
 )
 from stagewise.core.models import Role, User, utcnow
+from stagewise.core.settings import PracticeSettings, load_settings
 from stagewise.core.storage import keys
 from stagewise.core.text import clean_line, fold
 
@@ -435,3 +437,29 @@ def authenticate(
     session.flush()
     audit.record(session, user.username, "sign_in", "user", user.id)
     return _info(user)
+
+
+# -- signing in and out: one operation each -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: UserInfo
+    settings: PracticeSettings  # what the signed-in session needs at once (idle lock, practice name)
+
+
+def sign_in(session: Session, username: str, password: str) -> Done[SignedIn]:
+    """The "Sign in" action: check the password (see :func:`authenticate`) and read the settings.
+
+    Call it alone in its own transaction: a wrong password commits the throttle before raising.
+    """
+    user = authenticate(session, username, password)
+    return Done(SignedIn(user, load_settings(session)), OpChanges(audit=True))
+
+
+def sign_out(session: Session, user: UserInfo, *, reason: str = "lock") -> Done[None]:
+    """Record that ``user`` locked the app (``lock``: Ctrl+L or idle) or quit (``sign_out``)."""
+    if reason not in ("lock", "sign_out"):
+        raise ValueError(f"not a way to leave: {reason}")
+    audit.record(session, user.username, reason, "user", user.id)
+    return Done(None, OpChanges(audit=True))

@@ -340,19 +340,17 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         path = self.ctx.practice_path
 
         def work() -> Any:
-            from stagewise.core import settings, users
+            from stagewise.core import users
             from stagewise.core.storage import store
 
-            practice = store.open_practice(path, key)
+            practice = store.open_practice(path, key)  # the practice is not the context's until signed in
             try:
                 with practice.session_factory.begin() as s:
-                    user = users.authenticate(s, username, password)
-                with practice.session_factory() as s:
-                    prefs = settings.load_settings(s)
+                    done = users.sign_in(s, username, password)
             except BaseException:
                 practice.close()
                 raise
-            return practice, user, prefs
+            return practice, done.value.user, done.value.settings
 
         self._last_username = username
         self._set_busy(True, self.tr("Signing in…"))
@@ -504,10 +502,10 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         practice, user = self.ctx.practice, self.ctx.user
         if practice is not None and user is not None:
             try:
-                from stagewise.core.audit import trail as audit
+                from stagewise.core.users import sign_out
+                from stagewise.ui.ops import perform
 
-                with practice.session_factory.begin() as s:
-                    audit.record(s, user.username, reason, "user", user.id)
+                perform(self.ctx, lambda s: sign_out(s, user, reason=reason))
             except Exception:
                 log.exception("could not record the lock event")
         if practice is not None:
