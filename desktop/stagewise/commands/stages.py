@@ -179,7 +179,6 @@ def _interventions(args: argparse.Namespace) -> int:
 
 
 def _metrics(args: argparse.Namespace) -> int:
-    from stagewise.core.audit import trail as audit
     from stagewise.core.settings import load_settings
     from stagewise.core.stages import metrics, records as stages
 
@@ -200,13 +199,8 @@ def _metrics(args: argparse.Namespace) -> int:
             reassessment_days=settings.reassessment_days,
         )
         if args.csv is not None:
-            try:
-                args.csv.write_text(metrics.metrics_csv(result), encoding="utf-8")
-            except OSError as exc:
-                raise UserInputError(f"Cannot write {args.csv}: {exc.strerror or exc}.") from exc
             with practice.session_factory.begin() as s:
-                # Aggregate figures only, but an export all the same (DESIGN.md: every export is audited).
-                audit.record(s, cli_actor(), "export", "metrics", None, {"format": "csv"})
+                metrics.export_metrics_csv(s, result, args.csv, actor=cli_actor())
     if args.json:
         print_json(result.to_json())
     else:

@@ -4,7 +4,8 @@
 (``session_factory.begin()``: one user action = one transaction), then, after the commit:
 
 * announces the operation's :class:`~stagewise.core.changes.OpChanges` on ``ctx.changes`` when it
-  returned :class:`~stagewise.core.changes.Done` (a read returns a plain value and announces nothing);
+  returned :class:`~stagewise.core.changes.Done`, or the ``changes`` the caller states for a core call
+  that returns a plain value (a read states none and announces nothing);
 * calls ``on_success`` with the value.
 
 A :class:`~stagewise.core.errors.StagewiseError` is an expected outcome: its text (``error_text``, the
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication
 
-from stagewise.core.changes import Done
+from stagewise.core.changes import Done, OpChanges
 from stagewise.core.errors import StagewiseError
 
 if TYPE_CHECKING:
@@ -46,10 +47,12 @@ def error_text(exc: StagewiseError) -> str:
     return text or QCoreApplication.translate("ops", "That could not be done. Nothing was changed.")
 
 
-def _unwrap(ctx: AppContext, result: Any, source: object) -> Any:
+def _unwrap(ctx: AppContext, result: Any, source: object, changes: OpChanges | None = None) -> Any:
     if isinstance(result, Done):
-        ctx.changes.announce(result.changes, source)
+        ctx.changes.announce(result.changes if changes is None else result.changes | changes, source)
         return result.value
+    if changes is not None:
+        ctx.changes.announce(changes, source)
     return result
 
 
@@ -61,9 +64,11 @@ def _transaction(ctx: AppContext, op: Callable[[Session], Any]) -> Any:
         return op(s)
 
 
-def perform(ctx: AppContext, op: Callable[[Session], Any], *, source: object = None) -> Any:
+def perform(
+    ctx: AppContext, op: Callable[[Session], Any], *, source: object = None, changes: OpChanges | None = None
+) -> Any:
     """Run ``op`` in one transaction now; announce its changes; a ``StagewiseError`` is raised."""
-    return _unwrap(ctx, _transaction(ctx, op), source)
+    return _unwrap(ctx, _transaction(ctx, op), source, changes)
 
 
 def _show(ctx: AppContext, exc: StagewiseError, title: str, parent: QWidget | None, on_error: Any) -> None:
@@ -98,6 +103,7 @@ def run_op(
     title: str = "",
     slow: bool = False,
     runner: OpRunner | None = None,
+    changes: OpChanges | None = None,
 ) -> Any:
     """Run one user action; returns its value (None on an expected error, or when ``slow``)."""
     if ctx.practice is None:
@@ -106,7 +112,7 @@ def run_op(
     title = title or QCoreApplication.translate("ops", "Stagewise")
     if not slow:
         try:
-            value = perform(ctx, op, source=source)
+            value = perform(ctx, op, source=source, changes=changes)
         except StagewiseError as exc:
             log.info("operation refused: %s", type(exc).__name__)
             _show(ctx, exc, title, parent, on_error)
@@ -116,7 +122,7 @@ def run_op(
         return value
 
     def done(result: Any) -> None:
-        value = _unwrap(ctx, result, source)
+        value = _unwrap(ctx, result, source, changes)
         if on_success is not None:
             on_success(value)
 

@@ -64,10 +64,15 @@ import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from stagewise.core.changes import Done, OpChanges
 from stagewise.core.errors import UserInputError
 from stagewise.core.models import Stage
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DEFAULT_STALLED_DAYS = 90
 DEFAULT_REASSESSMENT_DAYS = 30
@@ -497,3 +502,24 @@ def metrics_csv(metrics: PracticeMetrics) -> str:
     for name, figures in fidelity["override_rate"].items():
         writer.writerow(["override_rate", name, cell(figures["rate"])])
     return out.getvalue()
+
+
+def export_metrics_csv(
+    session: Session, metrics: PracticeMetrics, path: Path, *, actor: str | None
+) -> Done[Path]:
+    """The "Export CSV" action (dashboard and ``stagewise stages metrics --csv``): write, then audit.
+
+    Aggregate figures only, but an export all the same: every export is audited, in the caller's
+    transaction.
+
+    Raises:
+        UserInputError: the file cannot be written (nothing is audited).
+    """
+    try:
+        path.write_text(metrics_csv(metrics), encoding="utf-8")
+    except OSError as exc:
+        raise UserInputError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    from stagewise.core.audit import trail as audit
+
+    audit.record(session, actor, "export", "metrics", None, {"format": "csv"})
+    return Done(path, OpChanges(audit=True))

@@ -9,6 +9,7 @@ leaving any questionnaire in progress to resume at the same item.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -28,13 +29,14 @@ from PySide6.QtWidgets import (
 from stagewise.core.administrations import lifecycle as administrations, risk
 from stagewise.core.administrations.lifecycle import AdministrationInfo
 from stagewise.core.administrations.risk import RiskAlertInfo
+from stagewise.core.changes import OpChanges, client_changed
 from stagewise.core.clients import records as clients
 from stagewise.core.enums import AdministrationMode, AdministrationStatus
 from stagewise.core.errors import StagewiseError
 from stagewise.core.instruments.loader import load_library
 from stagewise.core.instruments.model import Form
 from stagewise.ui.administrations.clinician_form import ClinicianForm
-from stagewise.ui.administrations.common import transaction, user_id
+from stagewise.ui.administrations.common import user_id
 from stagewise.ui.administrations.handover import HandoverWindow
 from stagewise.ui.administrations.item_history_view import ItemHistoryView
 from stagewise.ui.administrations.picker import StartDialog, load_choices
@@ -43,6 +45,7 @@ from stagewise.ui.administrations.results_view import ResultsView, short_title
 from stagewise.ui.administrations.risk_prompt import AddressDialog, RiskPromptDialog, acknowledge
 from stagewise.ui.administrations.sheet import SHEET
 from stagewise.ui.context import AppContext
+from stagewise.ui.ops import perform, run_op
 from stagewise.ui.practice import admin_labels
 from stagewise.ui.workers import OpRunner
 
@@ -105,6 +108,7 @@ class AssessmentsTab(QWidget):
         self.alerts: list[RiskAlertInfo] = []
         self.windows: list[QWidget] = []
         self.focus_labels: dict[int, str] = {}
+        ctx.changes.changed.connect(self._heard)
 
         self.alert_box = QVBoxLayout()
         self.alert_box.setSpacing(6)
@@ -168,11 +172,15 @@ class AssessmentsTab(QWidget):
         """Read alerts and administrations again (one read transaction; small for one client)."""
         if self.ctx.practice is None:
             return
-        with transaction(self.ctx) as s:
-            info = clients.get_client(s, self.client_id, actor=self.ctx.actor, record_view=False)
-            open_now = administrations.in_progress(s, client_id=self.client_id)
-            done = administrations.history(s, client_id=self.client_id, include_voided=True)
-            self.alerts = risk.open_alerts(s, client_id=self.client_id)
+        info, open_now, done, self.alerts = perform(
+            self.ctx,
+            lambda s: (
+                clients.get_client(s, self.client_id, actor=self.ctx.actor, record_view=False),
+                administrations.in_progress(s, client_id=self.client_id),
+                administrations.history(s, client_id=self.client_id, include_voided=True),
+                risk.open_alerts(s, client_id=self.client_id),
+            ),
+        )
         self.focus_labels = {f.id: f.label for f in info.focuses}
         selected = self.selected
         self.rows = open_now + list(reversed(done))
@@ -283,19 +291,18 @@ class AssessmentsTab(QWidget):
         choice = StartDialog.ask(self, data, focus_id)
         if choice is None:
             return None
-        try:
-            with transaction(self.ctx) as s:
-                info = administrations.start(
-                    s,
-                    client_id=self.client_id,
-                    focus_id=choice.focus_id,
-                    form_id=choice.form_id,
-                    mode=choice.mode,
-                    by_user_id=user_id(self.ctx),
-                    actor=self.ctx.actor,
-                )
-        except StagewiseError as exc:
-            self.show_message(str(exc))
+        info = self._write(
+            lambda s: administrations.start(
+                s,
+                client_id=self.client_id,
+                focus_id=choice.focus_id,
+                form_id=choice.form_id,
+                mode=choice.mode,
+                by_user_id=user_id(self.ctx),
+                actor=self.ctx.actor,
+            )
+        )
+        if info is None:
             return None
         log.info("administration %d started (%s mode)", info.id, choice.mode.value)
         self.show_message("")
@@ -326,10 +333,27 @@ class AssessmentsTab(QWidget):
             lambda _o=None, w=window: self.windows.remove(w) if w in self.windows else None
         )
 
+    def _write(self, fn: Any) -> Any:
+        """Start or void through the one runner; the change is announced for this client's other screens."""
+        return run_op(
+            self.ctx,
+            fn,
+            on_error=self.show_message,
+            parent=self,
+            changes=client_changed(self.client_id, administrations=True),
+        )
+
     def _changed(self) -> None:
+        """A questionnaire window of this tab saved, completed or voided: say so to every screen."""
         if self.ctx.practice is not None:
+            self.ctx.changes.announce(client_changed(self.client_id, administrations=True), self)
             self.refresh()
             self.changed.emit()
+
+    def _heard(self, changes: OpChanges, source: object) -> None:
+        """Another screen changed this client's details, questionnaires or stages: show it."""
+        if source is not self and changes.touches_client(self.client_id) and self.ctx.practice is not None:
+            self.refresh()
 
     def _completed(self, administration_id: int) -> None:
         self._changed()
@@ -396,11 +420,7 @@ class AssessmentsTab(QWidget):
                 w, ClinicianForm | HandoverWindow
             ):
                 w.save_and_close()
-        try:
-            with transaction(self.ctx) as s:
-                administrations.void(s, a.id, reason, actor=self.ctx.actor)
-        except StagewiseError as exc:
-            self.show_message(str(exc))
+        if self._write(lambda s: administrations.void(s, a.id, reason, actor=self.ctx.actor)) is None:
             return
         self._changed()
 
@@ -417,19 +437,23 @@ class AssessmentsTab(QWidget):
                 return
             problem = None
             uid = user_id(self.ctx)
-            try:
-                if uid is None:
-                    raise StagewiseError("Sign in again to close this alert.")
-                with transaction(self.ctx) as s:
-                    risk.mark_addressed(s, alert.id, user_id=uid, actor=self.ctx.actor, note=note)
-            except StagewiseError as exc:
-                problem = str(exc)
+            if uid is None:
+                problem = self.tr("Sign in again to close this alert.")
+            else:
+                problems: list[str] = []
+                run_op(
+                    self.ctx,
+                    lambda s: risk.mark_addressed(s, alert.id, user_id=uid, actor=self.ctx.actor, note=note),
+                    on_error=problems.append,
+                    parent=self,
+                    changes=client_changed(self.client_id, administrations=True),
+                )
+                problem = problems[0] if problems else None
         self.show_message(problem or "")
         self.refresh()
 
     def _safety_text(self) -> str:
-        with transaction(self.ctx) as s:
-            return risk.safety_text(s)
+        return str(perform(self.ctx, risk.safety_text))
 
     # -- locking ----------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Each factory mounts one tab's content (kept on the chart as ``assessments``, ``stage``, ``notes``,
 ``reports``) and connects the chart's ``locking`` signal so that work in progress is saved while the
-database is still open.  ``connect_tabs`` runs last and wires the tabs to each other.
+database is still open.  Tabs refresh themselves from ``ctx.changes`` (``ui/ops.py``); ``connect_tabs``
+only lets a questionnaire's "Record stage" open the Stage tab.
 """
 
 from __future__ import annotations
@@ -59,13 +60,8 @@ def reports_tab(chart: ChartWindow, ctx: AppContext, runner: OpRunner) -> None:
     chart.client_changed.connect(tab.set_client)
 
 
-def _refresh(widget: Any) -> None:
-    if widget is not None and hasattr(widget, "refresh"):
-        widget.refresh()
-
-
 def connect_tabs(chart: ChartWindow, ctx: AppContext, runner: OpRunner) -> None:
-    """Wire the mounted tabs: a questionnaire's "Record stage" opens the Stage tab; changes refresh others."""
+    """A questionnaire's "Record stage" opens the Stage tab (changes reach the tabs via ``ctx.changes``)."""
     assessments, stage = chart.assessments, chart.stage
     if assessments is not None and stage is not None:
 
@@ -74,8 +70,6 @@ def connect_tabs(chart: ChartWindow, ctx: AppContext, runner: OpRunner) -> None:
             stage.record_stage(focus_id, proposed, administration_id)
 
         assessments.record_stage_requested.connect(record_stage)
-        assessments.changed.connect(lambda: _refresh(stage))
-        stage.changed.connect(lambda: _refresh(assessments))
 
 
 def install_default_tabs(window: MainWindow) -> None:

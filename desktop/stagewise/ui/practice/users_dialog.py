@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from stagewise.core.enums import Role
-from stagewise.core.errors import StagewiseError
 from stagewise.ui import labels
 from stagewise.ui.context import AppContext
 from stagewise.ui.dialogs import Confirm
@@ -216,19 +215,28 @@ class UsersWindow(QWidget):
     # -- changes ----------------------------------------------------------------------------------
 
     def _run(self, fn: Callable[[Any], Any]) -> Any | None:
-        practice = self.ctx.practice
-        if practice is None or self.ctx.actor is None:
+        """An account change through the one runner (``ui/ops.py``); a refusal shows above the list."""
+        if self.ctx.actor is None:
             return None
-        try:
-            with practice.session_factory.begin() as s:
-                result = fn(s)
-        except StagewiseError as exc:
-            self.message.setText(str(exc))
-            self.message.show()
-            return None
+        from stagewise.core.changes import OpChanges
+        from stagewise.ui.ops import run_op
+
+        return run_op(
+            self.ctx,
+            fn,
+            on_error=self._refused,
+            on_success=self._accepted,
+            parent=self,
+            changes=OpChanges(users=True, audit=True),
+        )
+
+    def _refused(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def _accepted(self, _value: object) -> None:
         self.message.hide()
         self.changed.emit()
-        return result
 
     def apply_changes(self) -> Any | None:
         """Store the selected user's roles and co-signature requirement."""

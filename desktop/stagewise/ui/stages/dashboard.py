@@ -4,7 +4,8 @@ Every figure comes from :func:`stagewise.core.stages.metrics.compute_metrics` (d
 ``docs/metrics.md``),
 computed off the UI thread.  The figures describe the practice's work, not any client: moving back a
 stage is ordinary in recovery, so the recycling share is shown plainly, never as a failure.  "Export
-CSV…" writes :func:`~stagewise.core.stages.metrics.metrics_csv` and records an ``export`` audit event.
+CSV…" runs :func:`~stagewise.core.stages.metrics.export_metrics_csv` (the CLI's writer too), which
+records an ``export`` audit event.
 
 ``DashboardWindow(ctx)`` is a top-level window; the main window opens it from a menu action.
 """
@@ -37,13 +38,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stagewise.core.audit import trail as audit
 from stagewise.core.enums import Stage
-from stagewise.core.errors import StagewiseError, UserInputError
-from stagewise.core.stages.metrics import PracticeMetrics, compute_metrics, metrics_csv, slowest_stage
+from stagewise.core.errors import StagewiseError
+from stagewise.core.stages.metrics import PracticeMetrics, compute_metrics, export_metrics_csv, slowest_stage
 from stagewise.ui import style
 from stagewise.ui.context import AppContext
 from stagewise.ui.dates import configure_date_edit, format_date
+from stagewise.ui.ops import run_op
 from stagewise.ui.stages import words
 from stagewise.ui.stages.look import date_edit_sheet
 from stagewise.ui.workers import OpRunner
@@ -504,14 +505,15 @@ class DashboardWindow(QWidget):
         path = CsvFileDialog.ask(self, suggested)
         if path is None:
             return None
-        try:
-            path.write_text(metrics_csv(m), encoding="utf-8")
-        except OSError as exc:
-            self._show_error(str(UserInputError(f"Cannot write {path.name}: {exc.strerror or exc}.")))
+        actor = self.ctx.actor
+        done = run_op(
+            self.ctx,
+            lambda s: export_metrics_csv(s, m, path, actor=actor),
+            on_error=self._show_error,
+            parent=self,
+        )
+        if done is None:
             return None
-        with practice.session_factory.begin() as s:
-            # Aggregate figures only, but an export all the same (every export is audited).
-            audit.record(s, self.ctx.actor, "export", "metrics", None, {"format": "csv"})
         log.info("dashboard exported as CSV")
         self.status.setText(self.tr("Saved %1").replace("%1", path.name))
         self.exported.emit(path)

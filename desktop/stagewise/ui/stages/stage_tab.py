@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from stagewise.core.administrations import lifecycle as administrations
+from stagewise.core.changes import OpChanges, client_changed
 from stagewise.core.clients import records as clients
 from stagewise.core.clients.records import FocusInfo
 from stagewise.core.enums import DecisionKind, Stage
@@ -42,6 +43,7 @@ from stagewise.core.stages.interventions import (
 from stagewise.core.stages.records import DecisionInfo, StageRecordInfo
 from stagewise.ui.context import AppContext
 from stagewise.ui.dates import format_date, local
+from stagewise.ui.ops import run_op
 from stagewise.ui.stages import words
 from stagewise.ui.stages.data import FocusView, load_focus_view
 from stagewise.ui.stages.decisions_table import DecisionsTable
@@ -83,6 +85,7 @@ class StageTab(QWidget):
         self.view: FocusView | None = None
         self.models: frozenset[InterventionModel] = frozenset(InterventionModel)
         self.record_dialog: RecordStageDialog | None = None
+        ctx.changes.changed.connect(self._heard)
 
         self.focus_combo = QComboBox()
         self.focus_combo.setObjectName("focusCombo")
@@ -197,23 +200,28 @@ class StageTab(QWidget):
             self._library = load_interventions(paths=self.ctx.paths)
         return self._library
 
-    def _run(self, fn: Callable[[Session], Any], *, write: bool = True) -> Any | None:
-        """One user action = one transaction; a StagewiseError becomes a sentence above the chart."""
-        practice = self.ctx.practice
-        if practice is None:
-            return None
-        try:
-            if write:
-                with practice.session_factory.begin() as s:
-                    result = fn(s)
-            else:
-                with practice.session_factory() as s:
-                    result = fn(s)
-        except StagewiseError as exc:
-            self.show_message(str(exc))
-            return None
+    def _read(self, fn: Callable[[Session], Any]) -> Any | None:
+        """A read through the one runner; a ``StagewiseError`` becomes a sentence above the chart."""
+        return run_op(self.ctx, fn, on_error=self.show_message, on_success=self._clear_message, parent=self)
+
+    def _write(self, fn: Callable[[Session], Any]) -> Any | None:
+        """A stage action through the one runner; the change is announced for this client's other screens."""
+        return run_op(
+            self.ctx,
+            fn,
+            on_error=self.show_message,
+            on_success=self._clear_message,
+            parent=self,
+            changes=client_changed(self.client_id, stages=True),
+        )
+
+    def _clear_message(self, _value: object = None) -> None:
         self.show_message("")
-        return result
+
+    def _heard(self, changes: OpChanges, source: object) -> None:
+        """Another screen changed this client's focuses, questionnaires or stages: show it."""
+        if source is not self and changes.touches_client(self.client_id) and self.ctx.practice is not None:
+            self.refresh()
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -234,9 +242,7 @@ class StageTab(QWidget):
 
     def refresh(self) -> None:
         """Re-read the client's focuses and the shown focus."""
-        info = self._run(
-            lambda s: clients.get_client(s, self.client_id, actor=None, record_view=False), write=False
-        )
+        info = self._read(lambda s: clients.get_client(s, self.client_id, actor=None, record_view=False))
         if info is None:
             return
         keep = self.current_focus_id()
@@ -273,7 +279,7 @@ class StageTab(QWidget):
             self.show_message(str(exc))
             library = InterventionLibrary(())
         models = self.models
-        view = self._run(lambda s: load_focus_view(s, library, focus, models=models), write=False)
+        view = self._read(lambda s: load_focus_view(s, library, focus, models=models))
         if view is None:
             return
         self.view = view
@@ -367,7 +373,7 @@ class StageTab(QWidget):
             administration_id, proposed = view.latest_proposal
         source = ""
         if administration_id is not None:
-            adm = self._run(lambda s: administrations.get(s, administration_id), write=False)
+            adm = self._read(lambda s: administrations.get(s, administration_id))
             if adm is not None:
                 source = instrument_title(adm.form_id)
                 if adm.completed_at is not None:
@@ -399,7 +405,7 @@ class StageTab(QWidget):
         """Store a stage record (one transaction); None and a message when the core refuses it."""
         user = self.ctx.user
         actor = self.ctx.actor
-        return self._run(
+        return self._write(
             lambda s: stages.record_stage(
                 s,
                 focus_id=choice.focus_id,
@@ -440,7 +446,7 @@ class StageTab(QWidget):
             return None
         user = self.ctx.user
         actor = self.ctx.actor
-        info = self._run(
+        info = self._write(
             lambda s: stages.decide_intervention(
                 s,
                 focus_id=focus_id,
