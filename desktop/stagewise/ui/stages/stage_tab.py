@@ -34,6 +34,7 @@ from stagewise.core.clients.records import FocusInfo
 from stagewise.core.enums import DecisionKind, Stage
 from stagewise.core.errors import StagewiseError
 from stagewise.core.stages import records as stages
+from stagewise.core.stages.focus_view import FocusView, load_focus_view
 from stagewise.core.stages.interventions import (
     InterventionEntry,
     InterventionLibrary,
@@ -45,7 +46,6 @@ from stagewise.ui.context import AppContext
 from stagewise.ui.dates import format_date, local
 from stagewise.ui.ops import run_op
 from stagewise.ui.stages import words
-from stagewise.ui.stages.data import FocusView, load_focus_view
 from stagewise.ui.stages.decisions_table import DecisionsTable
 from stagewise.ui.stages.record_dialog import RecordChoice, RecordStageDialog
 from stagewise.ui.stages.suggestions_panel import DeclineDialog, OwnInterventionDialog, SuggestionsPanel

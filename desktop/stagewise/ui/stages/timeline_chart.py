@@ -34,11 +34,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from stagewise.core.enums import Stage
+from stagewise.core.stages.focus_view import ScoreSeries
 from stagewise.core.stages.records import DecisionInfo, StageRecordInfo, Timeline, TimelinePoint
 from stagewise.ui import style
 from stagewise.ui.dates import format_date
 from stagewise.ui.stages import words
-from stagewise.ui.stages.data import ScoreSeries
 
 STEP = QColor(style.ACCENT)
 RECYCLE = QColor("#5d6d7e")  # neutral slate: a move back is ordinary, not an alarm

@@ -1,7 +1,7 @@
-"""What the Stage tab shows for one focus, read in one go and handed to widgets as frozen values.
+"""The read model of one focus: what the Stage tab shows, read in one go as frozen values.
 
-Qt-free on purpose: ``load_focus_view`` runs inside the caller's session and returns plain dataclasses
-(the core's own values plus the instrument score series for the timeline's second panel).
+``load_focus_view`` runs inside the caller's session and returns plain dataclasses (the core's own
+values plus the instrument score series for the timeline's second panel); the widgets only draw them.
 """
 
 from __future__ import annotations
