@@ -30,6 +30,9 @@ an archive that fails to open leaves nothing behind.
 
 Plaintext client data never touches the disk while writing: the PDFs and the FHIR JSON are built in
 memory and streamed into the encryptor; only the (encrypted) backup is written to a temporary folder.
+
+Sessions: a maintenance job.  It takes the practice, not a session, and owns short sessions of its own
+(reads per section, one transaction for the audit record), so that a long export never holds one open.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ every final record (``audit.seals.seal_all``, a few thousand to an event) so the
 
 Determinism: the same ``seed`` and ``today`` give the same records (ids, names, answers, text, hashes);
 only the practice id, the key and the audit timestamps differ between runs.
+
+Sessions: a maintenance job.  It takes the new practice and owns its short transactions (the demo
+marker and its audit records).
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ returned):
 
 Every ``fullUrl`` is a name-based UUID (practice id + record id), so exporting twice gives the same ids.
 The file is plaintext client data, like the JSON export.
+
+Sessions: a maintenance job.  The export takes the practice and owns one transaction (the reads and
+the export's audit record).
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ recovery key on another computer.
   the live practice; the result goes into the maintenance log.
 
 See docs/backups.md.
+
+Sessions: a maintenance job.  It takes the practice and owns short sessions of its own (reading the
+settings, checking a copy, recording the backup), never one across the copy itself.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ Rotation is grandfather-father-son over the timestamps in the backup file names
 ``monthly`` months (the same rule as restic's ``--keep-daily/--keep-weekly/--keep-monthly``).  Counting
 days *that have a backup* rather than calendar days means a computer left off for a month still keeps its
 last backups.  Only files whose names this module wrote are ever deleted, and never the newest.
+
+Sessions: a maintenance job.  It takes the practice and owns one short transaction per destination,
+recording that backup in the maintenance log.
 """
 
 from __future__ import annotations

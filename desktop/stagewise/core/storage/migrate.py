@@ -3,6 +3,8 @@
 Before any migration runs, an encrypted backup of the file is written beside it; if the migration fails
 the backup is put back and :class:`MigrationError` says so.  A file whose revision this Stagewise does not
 know was written by a newer version and is refused without being touched.
+
+Sessions: a maintenance job.  It owns the one transaction that upgrades the schema, on its own engine.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ Opening a practice:
 ``cipher_integrity_check`` reads every page, so it is a separate call (:func:`integrity_problems`): the
 ``stagewise verify`` runs it (with the audit and note chains: ``verify.verify_practice``); the app runs it
 off the UI thread.
+
+Sessions: this module makes the session factory.  Creating, opening and re-keying a practice own their
+short sessions (the first settings, the key check); nothing else here opens one.
 """
 
 from __future__ import annotations

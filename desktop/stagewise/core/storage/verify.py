@@ -4,6 +4,9 @@
 ``stagewise verify PATH`` prints :meth:`VerifyReport.lines` and exits 0 only when :attr:`VerifyReport.ok`;
 the restore drill runs the same checks on a restored copy.  ``cipher_integrity_check`` reads every page,
 so the app runs :func:`verify_practice` off the UI thread.
+
+Sessions: a maintenance job.  It takes the practice and owns one short read-only session for the chain
+checks; the page-by-page integrity check runs on a plain connection.
 """
 
 from __future__ import annotations
