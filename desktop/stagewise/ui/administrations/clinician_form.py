@@ -35,7 +35,6 @@ from stagewise.ui.administrations.common import (
     key_hint,
     rejected_message,
     repolish,
-    transaction,
     value_text,
 )
 from stagewise.ui.administrations.prompts import VoidDialog
@@ -43,6 +42,7 @@ from stagewise.ui.administrations.risk_prompt import prompt_clinician
 from stagewise.ui.administrations.sheet import SHEET
 from stagewise.ui.context import AppContext
 from stagewise.ui.dialogs import Confirm
+from stagewise.ui.ops import perform
 from stagewise.ui.practice import admin_labels
 
 log = logging.getLogger(__name__)
@@ -222,9 +222,15 @@ class ClinicianForm(QWidget):
         self._furthest = -1
         self._finished = False
         self._all_missing = False  # after "Complete" found gaps: highlight every unanswered item
-        with transaction(ctx) as s:
-            self.display: AdministrationScreen = administrations.screen(s, administration_id)
-            info = administrations.get(s, administration_id)
+        screen_and_info = perform(
+            ctx,
+            lambda s: (
+                administrations.screen(s, administration_id),
+                administrations.get(s, administration_id),
+            ),
+        )
+        self.display: AdministrationScreen = screen_and_info[0]
+        info = screen_and_info[1]
         self.behaviour = info.behaviour_text
         self.setWindowTitle(self.display.title)
         self.resize(1180, 760)
@@ -372,10 +378,12 @@ class ClinicianForm(QWidget):
         if row is None or self._finished:
             return
         try:
-            with transaction(self.ctx) as s:
-                saved = administrations.answer(
+            saved = perform(
+                self.ctx,
+                lambda s: administrations.answer(
                     s, self.administration_id, item_id, value, actor=self.ctx.actor
-                )
+                ),
+            )
         except StagewiseError as exc:
             self.show_message(str(exc))
             return
@@ -421,8 +429,9 @@ class ClinicianForm(QWidget):
         if item_id != self._recorded_item and not self._finished:
             # Remember where the clinician is, so that a resume re-opens here.
             try:
-                with transaction(self.ctx) as s:
-                    administrations.set_current_item(s, self.administration_id, item_id)
+                perform(
+                    self.ctx, lambda s: administrations.set_current_item(s, self.administration_id, item_id)
+                )
                 self._recorded_item = item_id
             except StagewiseError as exc:
                 self.show_message(str(exc))
@@ -468,8 +477,9 @@ class ClinicianForm(QWidget):
                 missing[0].setFocus()
                 return
         try:
-            with transaction(self.ctx) as s:
-                administrations.complete(s, self.administration_id, actor=self.ctx.actor)
+            perform(
+                self.ctx, lambda s: administrations.complete(s, self.administration_id, actor=self.ctx.actor)
+            )
         except StagewiseError as exc:
             self.show_message(str(exc))
             return
@@ -484,8 +494,10 @@ class ClinicianForm(QWidget):
         if reason is None:
             return
         try:
-            with transaction(self.ctx) as s:
-                administrations.void(s, self.administration_id, reason, actor=self.ctx.actor)
+            perform(
+                self.ctx,
+                lambda s: administrations.void(s, self.administration_id, reason, actor=self.ctx.actor),
+            )
         except StagewiseError as exc:
             self.show_message(str(exc))
             return

@@ -1,14 +1,12 @@
-"""Pieces shared by the questionnaire screens: number-key entry and the one-transaction helper."""
+"""Pieces shared by the questionnaire screens: number-key entry and how values read."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
-from sqlalchemy.orm import Session
 
 from stagewise.ui.context import AppContext
 
@@ -20,16 +18,6 @@ MULTI_KEY_MS = 900
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("administer", text)
-
-
-@contextmanager
-def transaction(ctx: AppContext) -> Iterator[Session]:
-    """One user action = one transaction on the open practice."""
-    practice = ctx.practice
-    if practice is None:
-        raise RuntimeError("the practice is closed")
-    with practice.session_factory.begin() as s:
-        yield s
 
 
 def user_id(ctx: AppContext) -> int | None:

@@ -32,11 +32,12 @@ from stagewise.core.administrations.lifecycle import (
     ItemView,
 )
 from stagewise.core.errors import AuthenticationError, StagewiseError
-from stagewise.ui.administrations.common import KeyBuffer, Number, transaction, value_text
+from stagewise.ui.administrations.common import KeyBuffer, Number, value_text
 from stagewise.ui.administrations.prompts import PasswordDialog
 from stagewise.ui.administrations.risk_prompt import prompt_clinician
 from stagewise.ui.administrations.sheet import HANDOVER_SHEET
 from stagewise.ui.context import AppContext
+from stagewise.ui.ops import perform
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,9 @@ class HandoverWindow(QWidget):
         self.administration_id = administration_id
         self._may_close = False
         self._pending_risk: tuple[risk.RiskPrompt, ...] = ()
-        with transaction(ctx) as s:
-            self.display: AdministrationScreen = administrations.screen(s, administration_id)
+        self.display: AdministrationScreen = perform(
+            ctx, lambda s: administrations.screen(s, administration_id)
+        )
         self.items: list[ItemView] = list(self.display.items)
         self.answers: dict[str, Number] = {i.id: i.answer for i in self.items if i.answer is not None}
         self.index = 0
@@ -275,8 +277,7 @@ class HandoverWindow(QWidget):
 
     def _remember(self, item_id: str) -> None:
         try:
-            with transaction(self.ctx) as s:
-                administrations.set_current_item(s, self.administration_id, item_id)
+            perform(self.ctx, lambda s: administrations.set_current_item(s, self.administration_id, item_id))
         except StagewiseError:
             log.warning("could not record the current item of administration %d", self.administration_id)
 
@@ -294,10 +295,12 @@ class HandoverWindow(QWidget):
         if item is None:
             return
         try:
-            with transaction(self.ctx) as s:
-                saved = administrations.answer(
+            saved = perform(
+                self.ctx,
+                lambda s: administrations.answer(
                     s, self.administration_id, item.id, value, actor=self.ctx.actor
-                )
+                ),
+            )
         except StagewiseError:
             log.warning("answer not saved for administration %d", self.administration_id)
             self.message.setText(self.tr("That answer could not be saved. Please choose again."))
@@ -392,10 +395,12 @@ class HandoverWindow(QWidget):
         index = values.index(current) + delta if current in values else (0 if delta > 0 else len(values) - 1)
         value = values[min(max(index, 0), len(values) - 1)]
         try:
-            with transaction(self.ctx) as s:
-                saved = administrations.answer(
+            saved = perform(
+                self.ctx,
+                lambda s: administrations.answer(
                     s, self.administration_id, item.id, value, actor=self.ctx.actor
-                )
+                ),
+            )
         except StagewiseError:
             return
         self.answers[item.id] = value
@@ -418,8 +423,7 @@ class HandoverWindow(QWidget):
         if password is None:
             return False
         try:
-            with transaction(self.ctx) as s:  # authenticate commits failed attempts itself
-                users.authenticate(s, user.username, password)
+            perform(self.ctx, lambda s: users.authenticate(s, user.username, password))
         except AuthenticationError as exc:
             self.message.setText(str(exc))
             return False
@@ -433,8 +437,10 @@ class HandoverWindow(QWidget):
         reached_end = self.page == "end"
         if reached_end and all(i.id in self.answers or i.optional for i in self.items):
             try:
-                with transaction(self.ctx) as s:
-                    administrations.complete(s, self.administration_id, actor=self.ctx.actor)
+                perform(
+                    self.ctx,
+                    lambda s: administrations.complete(s, self.administration_id, actor=self.ctx.actor),
+                )
             except StagewiseError as exc:
                 self.message.setText(str(exc))
                 return False

@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
 
 from stagewise.core.administrations import lifecycle as administrations
 from stagewise.core.administrations.lifecycle import ItemHistory
-from stagewise.ui.administrations.common import transaction, value_text
+from stagewise.ui.administrations.common import value_text
 from stagewise.ui.administrations.results_view import short_title
 from stagewise.ui.administrations.sheet import SHEET
 from stagewise.ui.context import AppContext
+from stagewise.ui.ops import perform
 from stagewise.ui.practice import admin_labels
 
 CHANGED = QColor("#fde9b8")  # the amber of the app's notices: "this answer moved since last time"
@@ -42,10 +43,12 @@ class ItemHistoryView(QWidget):
         self.setObjectName("itemHistory")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setStyleSheet(SHEET)
-        with transaction(ctx) as s:
-            self.history: ItemHistory = administrations.item_history(
+        self.history: ItemHistory = perform(
+            ctx,
+            lambda s: administrations.item_history(
                 s, client_id=client_id, form_id=form_id, focus_id=focus_id
-            )
+            ),
+        )
         self.setWindowTitle(self.tr("Item history — %1").replace("%1", short_title(form_id)))
         self.resize(1100, 700)
         title = QLabel(self.tr("%1: answers over time").replace("%1", short_title(form_id)))

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from stagewise.core.administrations import lifecycle as administrations
 from stagewise.core.clients import records as clients
@@ -28,9 +29,10 @@ from stagewise.core.enums import AdministrationMode
 from stagewise.core.instruments.loader import load_library
 from stagewise.core.instruments.model import Form
 from stagewise.core.settings import load_settings
-from stagewise.ui.administrations.common import transaction, user_id
+from stagewise.ui.administrations.common import user_id
 from stagewise.ui.administrations.sheet import SHEET
 from stagewise.ui.context import AppContext
+from stagewise.ui.ops import perform
 from stagewise.ui.practice import admin_labels
 
 
@@ -53,7 +55,8 @@ def load_choices(ctx: AppContext, client_id: int) -> PickerData:
     """The client's active focuses and the instruments in picker order (one read)."""
     library = load_library()
     uid = user_id(ctx)
-    with transaction(ctx) as s:
+
+    def read(s: Session) -> PickerData:
         info = clients.get_client(s, client_id, actor=ctx.actor, record_view=False)
         favourites = load_settings(s).favourite_forms
         recent = administrations.recent_forms(s, user_id=uid) if uid is not None else []
@@ -62,7 +65,10 @@ def load_choices(ctx: AppContext, client_id: int) -> PickerData:
             if uid is not None
             else list(library.forms)
         )
-    return PickerData(info.active_focuses, tuple(forms), frozenset(favourites), frozenset(recent))
+        return PickerData(info.active_focuses, tuple(forms), frozenset(favourites), frozenset(recent))
+
+    data: PickerData = perform(ctx, read)
+    return data
 
 
 def behaviour_words(focus: FocusInfo | None) -> str | None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from stagewise.core.administrations import lifecycle as administrations
 from stagewise.core.administrations.lifecycle import AdministrationInfo
@@ -32,9 +33,9 @@ from stagewise.core.instruments.model import Form
 from stagewise.core.instruments.scoring import UNVERIFIED_MESSAGE, Result
 from stagewise.core.instruments.staging import StageComparison
 from stagewise.ui import labels
-from stagewise.ui.administrations.common import transaction
 from stagewise.ui.administrations.sheet import SHEET
 from stagewise.ui.context import AppContext
+from stagewise.ui.ops import perform
 from stagewise.ui.practice import admin_labels
 
 
@@ -48,12 +49,16 @@ class ResultsData:
 
 def load(ctx: AppContext, administration_id: int) -> ResultsData:
     """Everything the screen shows, read in one transaction."""
-    with transaction(ctx) as s:
+
+    def read(s: Session) -> ResultsData:
         info = administrations.get(s, administration_id)
         form = administrations.form_for(s, administration_id)
         prev = administrations.previous(s, administration_id)
         comparison = administrations.stage_comparison(s, info.focus_id) if info.focus_id is not None else None
-    return ResultsData(info, form, prev, comparison)
+        return ResultsData(info, form, prev, comparison)
+
+    data: ResultsData = perform(ctx, read)
+    return data
 
 
 def score_labels(form: Form) -> dict[str, str]:

@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from stagewise.core.administrations import risk
 from stagewise.core.errors import StagewiseError
-from stagewise.ui.administrations.common import transaction, user_id
+from stagewise.ui.administrations.common import user_id
 from stagewise.ui.administrations.prompts import TextDialog
 from stagewise.ui.context import AppContext
+from stagewise.ui.ops import perform
 from stagewise.ui.practice import admin_labels
 
 
@@ -79,8 +80,9 @@ def acknowledge(ctx: AppContext, alert_id: int, action: str) -> str | None:
     if uid is None:
         return "Sign in again to acknowledge this alert."
     try:
-        with transaction(ctx) as s:
-            risk.acknowledge(s, alert_id, user_id=uid, action_taken=action, actor=ctx.actor)
+        perform(
+            ctx, lambda s: risk.acknowledge(s, alert_id, user_id=uid, action_taken=action, actor=ctx.actor)
+        )
     except StagewiseError as exc:
         return str(exc)
     return None

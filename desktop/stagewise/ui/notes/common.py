@@ -1,17 +1,15 @@
-"""Pieces shared by the notes screens: one-transaction helper, templates, form titles, highlight, style."""
+"""Pieces shared by the notes screens: templates, form titles, highlight, style."""
 
 from __future__ import annotations
 
 import html
 import logging
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
-from sqlalchemy.orm import Session
 
 from stagewise.core.notes.search import snippet_spans
 from stagewise.core.notes.templates import TemplateLibrary, default_templates, load_templates
@@ -66,16 +64,6 @@ QListWidget#historyList::item:selected {{ background: #d4e6e7; color: #1f2933; }
 QTreeWidget#todoTree::item {{ padding: 4px 2px; }}
 QTreeWidget#todoTree::item:selected {{ background: #d4e6e7; color: #1f2933; }}
 """
-
-
-@contextmanager
-def transaction(ctx: AppContext) -> Iterator[Session]:
-    """One user action = one transaction on the open practice."""
-    practice = ctx.practice
-    if practice is None:
-        raise RuntimeError("the practice is closed")
-    with practice.session_factory.begin() as s:
-        yield s
 
 
 def templates_for(ctx: AppContext) -> TemplateLibrary:

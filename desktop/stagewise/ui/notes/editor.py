@@ -38,9 +38,10 @@ from stagewise.ui.context import AppContext
 from stagewise.ui.dialogs import Confirm
 from stagewise.ui.notes import labels as note_labels
 from stagewise.ui.notes.autosave import DraftSaver
-from stagewise.ui.notes.common import SHEET, form_titles, repolish, template_title, templates_for, transaction
+from stagewise.ui.notes.common import SHEET, form_titles, repolish, template_title, templates_for
 from stagewise.ui.notes.note_view import NoteView
 from stagewise.ui.notes.prompts import AddendumDialog, DraftHistoryDialog
+from stagewise.ui.ops import perform
 from stagewise.ui.workers import OpRunner
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,9 @@ class NoteEditor(QWidget):
         self._loading = False
         self._last_multiline: str | None = None
         self.is_discarded = False
-        with transaction(ctx) as s:
-            self.note: NoteInfo = notes.get_note(s, note_id, actor=ctx.actor if record_view else None)
+        self.note: NoteInfo = perform(
+            ctx, lambda s: notes.get_note(s, note_id, actor=ctx.actor if record_view else None)
+        )
         self.template: Template | None = self.templates.find(self.note.template_id)
 
         self.saver = DraftSaver(
@@ -309,8 +311,7 @@ class NoteEditor(QWidget):
         self._show_state()
 
     def _reload(self) -> None:
-        with transaction(self.ctx) as s:
-            self._set_note(notes.get_note(s, self.note_id))
+        perform(self.ctx, lambda s: self._set_note(notes.get_note(s, self.note_id)))
 
     def show_problem(self, text: str) -> None:
         """A sentence above the fields (empty: hide it)."""
@@ -413,10 +414,12 @@ class NoteEditor(QWidget):
         if not Confirm.ask(self, self.tr("Sign note"), text, self.tr("Sign"), default_yes=True):
             return False
         try:
-            with transaction(self.ctx) as s:
-                info = notes.sign_note(
+            info = perform(
+                self.ctx,
+                lambda s: notes.sign_note(
                     s, self.note_id, user_id=user.id, actor=self.ctx.actor, templates=self.templates
-                )
+                ),
+            )
         except NoteFieldsError as exc:
             self._show_field_errors(exc)
             return False
@@ -442,8 +445,10 @@ class NoteEditor(QWidget):
         ):
             return False
         try:
-            with transaction(self.ctx) as s:
-                info = notes.cosign_note(s, self.note_id, supervisor_id=user.id, actor=self.ctx.actor)
+            info = perform(
+                self.ctx,
+                lambda s: notes.cosign_note(s, self.note_id, supervisor_id=user.id, actor=self.ctx.actor),
+            )
         except StagewiseError as exc:
             self._show_message(str(exc))
             return False
@@ -460,8 +465,10 @@ class NoteEditor(QWidget):
         if not text:
             return False
         try:
-            with transaction(self.ctx) as s:
-                notes.add_addendum(s, self.note_id, text, author_id=user.id, actor=self.ctx.actor)
+            perform(
+                self.ctx,
+                lambda s: notes.add_addendum(s, self.note_id, text, author_id=user.id, actor=self.ctx.actor),
+            )
         except StagewiseError as exc:
             self._show_message(str(exc))
             return False
@@ -478,8 +485,9 @@ class NoteEditor(QWidget):
             return False
         field_id = self._last_multiline
         try:
-            with transaction(self.ctx) as s:
-                info = note_summary.insert_session_summary(
+            info = perform(
+                self.ctx,
+                lambda s: note_summary.insert_session_summary(
                     s,
                     self.note_id,
                     on_date=on_date or dt.date.today(),
@@ -487,7 +495,8 @@ class NoteEditor(QWidget):
                     actor=self.ctx.actor,
                     form_titles=self._titles(),
                     templates=self.templates,
-                )
+                ),
+            )
         except StagewiseError as exc:
             self._show_message(str(exc))
             return False
@@ -510,8 +519,7 @@ class NoteEditor(QWidget):
         if not self.is_draft:
             return None
         self.save_now()
-        with transaction(self.ctx) as s:
-            versions = notes.draft_history(s, self.note_id)
+        versions = perform(self.ctx, lambda s: notes.draft_history(s, self.note_id))
         labels = {f.id: f.label for f in self.template.fields} if self.template else {}
         dialog = DraftHistoryDialog(versions, labels, self)
         dialog.open()
@@ -532,8 +540,7 @@ class NoteEditor(QWidget):
         self.saver.save_sync()  # finish any background write first (it holds the same lock)
         self.saver.stop()
         try:
-            with transaction(self.ctx) as s:
-                notes.discard_draft(s, self.note_id, actor=self.ctx.actor)
+            perform(self.ctx, lambda s: notes.discard_draft(s, self.note_id, actor=self.ctx.actor))
         except StagewiseError as exc:
             self._show_message(str(exc))
             return False

@@ -30,9 +30,10 @@ from stagewise.core.notes.drafts import NoteSummary
 from stagewise.core.notes.templates import TemplateLibrary
 from stagewise.ui.context import AppContext
 from stagewise.ui.notes import labels as note_labels
-from stagewise.ui.notes.common import SHEET, ElidedLabel, repolish, template_title, templates_for, transaction
+from stagewise.ui.notes.common import SHEET, ElidedLabel, repolish, template_title, templates_for
 from stagewise.ui.notes.editor import AUTOSAVE_MS, NoteEditor
 from stagewise.ui.notes.search import SearchPanel
+from stagewise.ui.ops import perform
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +173,7 @@ class NotesTab(QWidget):
     def refresh(self, select_id: int | None = None) -> None:
         if self.ctx.practice is None:
             return
-        with transaction(self.ctx) as s:
-            self.rows = notes.list_notes(s, client_id=self.client_id)
+        self.rows = perform(self.ctx, lambda s: notes.list_notes(s, client_id=self.client_id))
         current = select_id if select_id is not None else self.current_note_id()
         self.list.clear()
         for row in self.rows:
@@ -229,15 +229,17 @@ class NotesTab(QWidget):
         if user is None:
             return None
         try:
-            with transaction(self.ctx) as s:
-                info = notes.create_draft(
+            info = perform(
+                self.ctx,
+                lambda s: notes.create_draft(
                     s,
                     client_id=self.client_id,
                     template_id=template_id,
                     author_id=user.id,
                     actor=self.ctx.actor,
                     templates=self.templates,
-                )
+                ),
+            )
         except StagewiseError as exc:
             self._problem(str(exc))
             return None

@@ -26,7 +26,8 @@ from stagewise.core.notes.drafts import NoteSummary
 from stagewise.core.notes.templates import TemplateLibrary
 from stagewise.ui.context import AppContext
 from stagewise.ui.notes import labels as note_labels
-from stagewise.ui.notes.common import SHEET, ElidedLabel, Opener, template_title, templates_for, transaction
+from stagewise.ui.notes.common import SHEET, ElidedLabel, Opener, template_title, templates_for
+from stagewise.ui.ops import perform
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +121,7 @@ def offer_recovered_drafts(
     user = ctx.user
     if user is None or ctx.practice is None:
         return None
-    with transaction(ctx) as s:
-        drafts = notes.recoverable_drafts(s, user.id)
+    drafts = perform(ctx, lambda s: notes.recoverable_drafts(s, user.id))
     if not drafts:
         return None
     log.info("offering %d unsigned draft(s)", len(drafts))

@@ -28,9 +28,9 @@ from stagewise.ui.notes.common import (
     Opener,
     template_title,
     templates_for,
-    transaction,
 )
 from stagewise.ui.notes.windows import NoteWindows
+from stagewise.ui.ops import perform
 
 
 class TodoView(QWidget):
@@ -94,8 +94,7 @@ class TodoView(QWidget):
         user = self.ctx.user
         if user is None or self.ctx.practice is None:
             return
-        with transaction(self.ctx) as s:
-            self.todo = notes.todo(s, user_id=user.id)
+        self.todo = perform(self.ctx, lambda s: notes.todo(s, user_id=user.id))
         self.tree.clear()
         sections = [
             (self.tr("My unsigned drafts"), self.todo.drafts),
