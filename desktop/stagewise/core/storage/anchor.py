@@ -35,7 +35,7 @@ from stagewise.core.errors import IntegrityError
 from stagewise.core.storage import keys
 
 if TYPE_CHECKING:
-    from stagewise.core.storage.store import Practice
+    from stagewise.core.storage.engine import Practice
 
 log = logging.getLogger(__name__)
 

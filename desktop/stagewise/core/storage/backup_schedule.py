@@ -31,7 +31,7 @@ from stagewise.core.storage import keys
 from stagewise.core.storage.backup import record_backup, timestamped_name, write_backup
 
 if TYPE_CHECKING:
-    from stagewise.core.storage.store import Practice
+    from stagewise.core.storage.engine import Practice
 
 log = logging.getLogger(__name__)
 

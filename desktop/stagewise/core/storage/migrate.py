@@ -10,16 +10,13 @@ Sessions: a maintenance job.  It owns the one transaction that upgrades the sche
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session
 
-from stagewise.core.errors import MigrationError
 from stagewise.migrations import REVISIONS, stored_revisions
 
 if TYPE_CHECKING:
@@ -138,47 +135,3 @@ def upgrade_to_head(engine: Engine, *, before_commit: Callable[[], None] | None 
         command.upgrade(cfg, "head")
         if before_commit is not None:
             before_commit()
-
-
-def upgrade_with_backup(engine: Engine, path: Path, key: bytes) -> Engine:
-    """Back up, migrate, and on failure put the backup back.  Returns the engine to use afterwards.
-
-    The backup (``<file>.pre-upgrade-<revision>`` with its key file) is written and verified before any
-    change, and kept afterwards.  Success is recorded in the maintenance log and the audit log.
-
-    Raises:
-        MigrationError: the upgrade failed; the message names the backup that was put back.
-        DiskError: the backup could not be written (nothing was changed).
-    """
-    from stagewise.core.audit import trail as audit
-    from stagewise.core.models import MaintenanceLog
-    from stagewise.core.storage.backup import put_back, write_backup
-
-    current = state(engine)
-    backup = path.with_name(f"{path.name}.pre-upgrade-{current.current}")
-    write_backup(engine, backup, key)
-    log.info("migrating practice schema %s -> %s (backup written)", current.current, current.head)
-    try:
-        upgrade_to_head(engine, before_commit=_maybe_inject_failure)
-    except Exception as exc:
-        engine.dispose()
-        put_back(backup, path)
-        raise MigrationError(
-            f"Updating {path.name} to this version of Stagewise failed; the file was restored from the "
-            f"backup taken just before ({backup.name}). Nothing was lost. Please report this problem."
-        ) from exc
-    with Session(engine) as s, s.begin():
-        s.add(MaintenanceLog(kind="migration", ok=True, target=backup.name, message=None))
-        details = {"from": current.current, "to": current.head, "backup": backup.name}
-        audit.record(s, None, "migrate", "practice", None, details)
-        from stagewise.core.audit import seals
-
-        if current.current is not None and not seals.expected_in(current.current):
-            # Records that became final before digests existed are sealed as they are now (seals.py).
-            seals.seal_all(s, reason="upgrade")
-    return engine
-
-
-def _maybe_inject_failure() -> None:
-    if os.environ.get(FAILURE_INJECTION_ENV):
-        raise RuntimeError("injected migration failure (test)")

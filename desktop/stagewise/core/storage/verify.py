@@ -26,7 +26,7 @@ from stagewise.core.models import Base
 from stagewise.core.storage import anchor, keys, protections
 
 if TYPE_CHECKING:
-    from stagewise.core.storage.store import Practice
+    from stagewise.core.storage.engine import Practice
 
 log = logging.getLogger(__name__)
 
