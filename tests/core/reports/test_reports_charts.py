@@ -1,4 +1,5 @@
-"""Chart building blocks: recycling markers, pause hatching, time ticks, band drawing."""
+"""Chart building blocks: recycling markers, pause hatching, band drawing (the geometry itself is tested in
+``test_reports_geometry``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 from reportlab.graphics.shapes import Group, Polygon, Rect, String
 
+from stagewise.core.instruments import load_library
 from stagewise.core.models import Stage, StageBasis
-from stagewise.core.reports import charts, specs
+from stagewise.core.reports import charts, trend_charts
 from stagewise.core.reports.data import CLINICAL_STAGE_NAMES, StageEntry
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
@@ -75,23 +77,15 @@ def test_stage_rows_are_ordered_bottom_up() -> None:
     assert "No stage recorded in this period" in _strings(drawing)
 
 
-def test_date_ticks_scale_with_the_period() -> None:
-    ten_years = charts.date_ticks(dt.date(2015, 1, 1), dt.date(2024, 12, 31))
-    assert [label for _, label in ten_years] == [str(y) for y in range(2015, 2025)]
-    one_year = charts.date_ticks(START, END)
-    assert [label for _, label in one_year] == ["Jan 2024", "Apr 2024", "Jul 2024", "Oct 2024"]
-    short = charts.date_ticks(dt.date(2024, 3, 5), dt.date(2024, 3, 20))
-    assert [label for _, label in short] == ["2024-03-05", "2024-03-20"]
-
-
 def test_trend_draws_bands_reference_line_and_values() -> None:
+    (barc,) = load_library().get("barc-10").charts
     series = [charts.Series("BARC-10 total", ((dt.date(2024, 2, 1), 31.0), (dt.date(2024, 9, 1), 49.0)))]
-    drawing = charts.score_trend(
-        series, START, END, y_range=(10, 60), bands=specs.BARC10.bands, references=specs.BARC10.references
+    drawing = trend_charts.score_trend(
+        series, START, END, y_range=barc.axes[0], bands=barc.bands, references=barc.references
     )
     texts = _strings(drawing)
     assert "47 line (Vilsaint 2017)" in texts
-    assert "47 and above" in texts
+    assert "47–60 remission range" in texts
     assert "31" in texts
     assert "49" in texts
     fills = [n for n in _walk(drawing) if isinstance(n, Rect) and n.fillColor in charts.BAND_FILLS]
@@ -100,35 +94,14 @@ def test_trend_draws_bands_reference_line_and_values() -> None:
 
 def test_missing_score_breaks_the_line() -> None:
     pts = ((dt.date(2024, 1, 1), 5.0), (dt.date(2024, 2, 1), None), (dt.date(2024, 3, 1), 7.0))
-    drawing = charts.score_trend([charts.Series("x", pts)], START, END, y_range=(0, 27))
+    drawing = trend_charts.score_trend([charts.Series("x", pts)], START, END, y_range=(0, 27))
     from reportlab.graphics.shapes import PolyLine
 
     assert not [n for n in _walk(drawing) if isinstance(n, PolyLine)]  # no two consecutive values
 
 
-def test_band_specs_follow_the_published_cut_offs() -> None:
-    # PHQ-9 0–4/5–9/10–14/15–19/20–27 (Kroenke et al. 2001), half-point edges.
-    assert [(b.low, b.high) for b in specs.PHQ9.bands] == [
-        (-0.5, 4.5),
-        (4.5, 9.5),
-        (9.5, 14.5),
-        (14.5, 19.5),
-        (19.5, 27.5),
-    ]
-    assert [(b.low, b.high) for b in specs.GAD7.bands][-1] == (14.5, 21.5)
-    assert [(b.low, b.high) for b in specs.AUDIT.bands][1] == (7.5, 15.5)  # zone II 8–15 (Babor et al. 2001)
-    socrates_ts = specs.SOCRATES[2].bands
-    assert (socrates_ts[0].low, socrates_ts[0].high) == (
-        7.5,
-        25.5,
-    )  # decile 10 = 8–25 (SOCRATES 8A profile sheet)
-    assert specs.URICA_READINESS.y_ranges == ((-2, 14),)  # HABITS Lab
-    assert specs.pick_range(specs.URICA_SUBSCALES, [2.5, 4.0]) == (1, 5)
-    assert specs.pick_range(specs.URICA_SUBSCALES, [21, 30]) == (7, 35)
-
-
 def test_bar_chart_prints_every_value() -> None:
-    drawing = charts.bar_chart(["A", "B"], [("n", [3.0, None])])
+    drawing = trend_charts.bar_chart(["A", "B"], [("n", [3.0, None])])
     assert {"3", "–"} <= set(_strings(drawing))
     assert isinstance(drawing.contents[0], Group)
 
@@ -159,17 +132,3 @@ def test_timeline_draws_any_history(days: list[int], stages: list[Stage | None],
     drawing = charts.stage_timeline(history, start, end, stage_names=CLINICAL_STAGE_NAMES, show_proposed=True)
     xs = [n.x for n in _walk(drawing) if isinstance(n, String)]
     assert all(-1 <= x <= drawing.width + 1 for x in xs)  # nothing is drawn off the chart
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    start_offset=st.integers(min_value=0, max_value=20000),
-    span=st.integers(min_value=0, max_value=6000),
-)
-def test_date_ticks_inside_and_increasing(start_offset: int, span: int) -> None:
-    start = dt.date(1990, 1, 1) + dt.timedelta(days=start_offset)
-    end = start + dt.timedelta(days=span)
-    ticks = [d for d, _ in charts.date_ticks(start, end)]
-    assert ticks
-    assert all(start <= d <= end for d in ticks)
-    assert ticks == sorted(set(ticks))

@@ -2,7 +2,7 @@
 
 Checks: unique item ids, scale references, score keys (existing, scored items; reverse keys inside the
 key), expressions, named rules, band and norm coverage of each score's whole range without gaps or
-overlaps, stage rules, LOINC references, UNVERIFIED marking.
+overlaps, stage rules, LOINC references, UNVERIFIED marking, trend charts (:mod:`.presentation`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from stagewise.core.instruments import model as m, scoring_rules
 from stagewise.core.instruments.expressions import ExpressionError, compile_expression
+from stagewise.core.instruments.presentation import build_charts
 from stagewise.core.instruments.schema import BandRangeModel, FormModel, NormRowModel
 from stagewise.core.models import Stage
 from stagewise.core.text import short_citation
@@ -199,6 +200,7 @@ def build_form(fm: FormModel, *, source_text: str, sha256: str, path: Path) -> t
             problems.append(("bands", f"bands for {score!r} mix sex-specific and general sets"))
 
     stage = _build_stage(fm, ranges, problems)
+    charts = build_charts(fm, ranges, integer_valued, bands, norms, problems)
 
     for i, rule in enumerate(fm.rules, 1):
         if rule not in scoring_rules.RULES:
@@ -241,7 +243,7 @@ def build_form(fm: FormModel, *, source_text: str, sha256: str, path: Path) -> t
         scoring_unverified=fm.scoring_unverified,
         wording_notes=tuple(fm.wording_notes), rules=tuple(fm.rules), optional_rules=tuple(fm.optional_rules),
         behaviour_default=fm.behaviour_default, no_stage_note=fm.no_stage_note,
-        result_notes=tuple(fm.result_notes), source_text=source_text,
+        result_notes=tuple(fm.result_notes), charts=charts, source_text=source_text,
         sha256=sha256, path=path, _allowed=dict(allowed), _ranges=ranges,
         _flagged=tuple(it for it in items if it.flag is not None),
         _required=tuple(it.id for it in items if not it.optional),

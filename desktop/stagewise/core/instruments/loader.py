@@ -29,7 +29,7 @@ import pydantic
 
 from stagewise.core.errors import DataFileError, FormError, UserInputError, pydantic_problems
 from stagewise.core.instruments.build import build_form
-from stagewise.core.instruments.model import Form
+from stagewise.core.instruments.model import ChartSpec, Form
 from stagewise.core.instruments.schema import FormModel
 from stagewise.core.paths import AppPaths, shipped_dir
 
@@ -189,3 +189,20 @@ def _load_cached(stamp: tuple[tuple[str, int, int], ...]) -> Library:
         seen[key] = form.path
         forms.append(form)
     return Library(tuple(forms), tuple(skipped))
+
+
+def short_title(form_id: str) -> str:
+    """The instrument's short title (``"PHQ-9"``) from the library; the id for one no longer shipped."""
+    try:
+        return load_library().get(form_id).short_title
+    except (UnknownFormError, FormError):
+        return form_id
+
+
+def charts_for(form_id: str, stored: Form | None = None) -> tuple[ChartSpec, ...]:
+    """How ``form_id``'s results are charted: the newest shipped file's ``[presentation]`` (presentation is
+    not scoring, so results scored by an older version are drawn the same way), else ``stored``'s."""
+    try:
+        return load_library().get(form_id).charts
+    except (UnknownFormError, FormError):
+        return stored.charts if stored is not None else ()

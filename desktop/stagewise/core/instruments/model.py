@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -231,6 +232,56 @@ class StageSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ShadedBand:
+    """A shaded stretch of a chart's score axis, from ``low`` to ``high``, with its short label."""
+
+    low: float
+    high: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceLine:
+    """A labelled horizontal line across a chart at score ``value``."""
+
+    value: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSpec:
+    """One trend chart of an instrument, from the file's ``[presentation]`` table.
+
+    Attributes:
+        title: the chart's heading (the instrument's short title unless the file gives one).
+        scores: (score name, the score's own label) pairs, one line each.
+        axes: candidate score axes; the first that holds every value is used (a file may list a wider
+            axis for results stored by an earlier scoring version, e.g. URICA sums 7–35 besides means 1–5).
+        bands: shaded regions, lowest first (from the file's ``[[bands]]`` or ``[[norms]]``).
+        references: labelled horizontal lines.
+        note: one sentence printed under the chart (where the shading comes from, or why there is none).
+    """
+
+    title: str
+    scores: tuple[tuple[str, str], ...]
+    axes: tuple[tuple[float, float], ...]
+    bands: tuple[ShadedBand, ...] = ()
+    references: tuple[ReferenceLine, ...] = ()
+    note: str = ""
+
+    @property
+    def score_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _label in self.scores)
+
+    def axis_for(self, values: Sequence[float]) -> tuple[float, float]:
+        """The first axis that holds every value (else the last; the renderer widens it to fit)."""
+        for lo, hi in self.axes:
+            if all(lo <= v <= hi for v in values):
+                return lo, hi
+        return self.axes[-1]
+
+
+@dataclass(frozen=True, slots=True)
 class Form:
     """One instrument version, exactly as loaded from its file."""
 
@@ -262,6 +313,7 @@ class Form:
     behaviour_default: str | None
     no_stage_note: str | None
     result_notes: tuple[str, ...]
+    charts: tuple[ChartSpec, ...]
     source_text: str
     sha256: str
     path: Path

@@ -155,6 +155,26 @@ class StageModel(_Strict):
     rules: list[StageRuleModel] = Field(min_length=1)
 
 
+class ReferenceLineModel(_Strict):
+    value: Num
+    label: Text
+
+
+class ChartModel(_Strict):
+    title: Text | None = None
+    scores: list[Name] = Field(min_length=1, max_length=6)
+    axes: list[tuple[Num, Num]] = []
+    shade: Name | None = None
+    shade_groups: list[list[Num]] = []
+    shade_labels: list[Annotated[str, StringConstraints(min_length=1, max_length=60)]] = []
+    references: list[ReferenceLineModel] = []
+    note: Text | None = None
+
+
+class PresentationModel(_Strict):
+    charts: list[ChartModel] = Field(min_length=1, max_length=8)
+
+
 class FormModel(_Strict):
     id: Id
     version: Version
@@ -187,3 +207,4 @@ class FormModel(_Strict):
     bands: list[BandsModel] = []
     norms: list[NormsModel] = []
     stage: StageModel | None = None
+    presentation: PresentationModel | None = None

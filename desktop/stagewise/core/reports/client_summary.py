@@ -29,8 +29,11 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 from sqlalchemy.orm import Session
 
+from stagewise.core.instruments.loader import charts_for, short_title
+from stagewise.core.instruments.model import ChartSpec
 from stagewise.core.models import Stage, StageBasis
-from stagewise.core.reports import charts, specs
+from stagewise.core.reports import charts
+from stagewise.core.reports.charts import Series
 from stagewise.core.reports.data import (
     CLINICAL_STAGE_NAMES,
     AdministrationEntry,
@@ -58,6 +61,20 @@ from stagewise.core.reports.layout import (
 )
 from stagewise.core.reports.note_summaries import NoteText, hash_appendix, notes_section
 from stagewise.core.reports.output import Output, ReportEvent, output_of, record_output
+from stagewise.core.reports.trend_charts import score_trend
+
+
+def _unknown_instrument_charts(form_id: str, entries: Sequence[AdministrationEntry]) -> tuple[ChartSpec, ...]:
+    """One plain chart (no bands, axis fitted to the data) for an instrument whose file is not available."""
+    names = sorted({n for a in entries for n, v in a.scores.items() if v is not None})
+    values = [float(v) for a in entries for v in a.scores.values() if v is not None]
+    if not names:
+        return ()
+    lo, hi = min(values), max(values)
+    pad = max((hi - lo) * 0.1, 1.0)
+    lo = min(0.0, lo) if lo >= 0 else lo - pad
+    scores = tuple((n, n.replace("_", " ").capitalize()) for n in names)
+    return (ChartSpec(f"{form_id} scores", scores, ((lo, hi + pad),)),)
 
 
 class Audience(enum.StrEnum):
@@ -328,16 +345,9 @@ class _Builder:
             groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
         ):
             where = f" — {self.focus_labels.get(focus_key, focus_key)}" if focus_key else ""
-            spec_list = specs.SPECS.get(form_id)
-            if spec_list is None:
-                names = sorted({n for a in entries for n, v in a.scores.items() if v is not None})
-                values = [float(v) for a in entries for v in a.scores.values() if v is not None]
-                if not names:
-                    continue
-                spec_list = (specs.generic_spec(form_id, names, values),)
-            for spec in spec_list:
+            for spec in charts_for(form_id) or _unknown_instrument_charts(form_id, entries):
                 series = [
-                    charts.Series(
+                    Series(
                         label,
                         tuple(
                             (
@@ -354,11 +364,11 @@ class _Builder:
                 if not series:
                     continue
                 values = [v for s in series for _, v in s.points if v is not None]
-                drawing = charts.score_trend(
+                drawing = score_trend(
                     series,
                     d.start,
                     d.end,
-                    y_range=specs.pick_range(spec, values),
+                    y_range=spec.axis_for(values),
                     bands=spec.bands,
                     references=spec.references,
                     width=self.width,
@@ -389,7 +399,7 @@ class _Builder:
                     [
                         [
                             fmt_date(a.completed_at),
-                            specs.short_title(a.form_id),
+                            short_title(a.form_id),
                             self.focus_labels.get(a.focus_key, a.focus_key) if a.focus_key else "you",
                         ]
                         for a in d.administrations
@@ -415,7 +425,7 @@ class _Builder:
             if a.flags:
                 flags = ", ".join(f.replace("_", " ") for f in a.flags)
                 extra = f"{extra}; flagged: {flags}" if extra else f"Flagged: {flags}"
-            rows.append([fmt_date(a.completed_at), specs.short_title(a.form_id), focus, scores, extra or "–"])
+            rows.append([fmt_date(a.completed_at), short_title(a.form_id), focus, scores, extra or "–"])
         self.add(
             data_table(
                 ["Date", "Questionnaire", "Focus", "Scores", "Stage suggested"],

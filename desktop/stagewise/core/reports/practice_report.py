@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stagewise.core.models import Client, ClientStatus, Focus, Setting, Stage, StageRecord
-from stagewise.core.reports import charts
+from stagewise.core.reports import trend_charts
 from stagewise.core.reports.data import CLINICAL_STAGE_NAMES, practice_name
 from stagewise.core.reports.layout import (
     PageDecor,
@@ -268,7 +268,7 @@ def _story(data: PracticeReportData, deidentified: bool, page_size: PageSizeName
         KeepTogether(
             [
                 para("Current stage of active client-focus pairs", st.h2),
-                charts.bar_chart(names, [("Client-focus pairs", values)], width=w, height=5.5 * cm),
+                trend_charts.bar_chart(names, [("Client-focus pairs", values)], width=w, height=5.5 * cm),
             ]
         )
     )
@@ -279,7 +279,7 @@ def _story(data: PracticeReportData, deidentified: bool, page_size: PageSizeName
         KeepTogether(
             [
                 para("Time in stage (days)", st.h2),
-                charts.bar_chart(
+                trend_charts.bar_chart(
                     [CLINICAL_STAGE_NAMES[s] for s in Stage],
                     [("Median days", med), ("Mean days", mean)],
                     width=w,

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 from stagewise.core.administrations import lifecycle as administrations
 from stagewise.core.clients.records import FocusInfo
 from stagewise.core.enums import Stage
+from stagewise.core.instruments.loader import charts_for
+from stagewise.core.instruments.model import ChartSpec, ReferenceLine, ShadedBand
+from stagewise.core.reports.geometry import score_axis
 from stagewise.core.settings import load_settings
 from stagewise.core.stages import records as stages
 from stagewise.core.stages.interventions import InterventionLibrary, InterventionModel
@@ -36,15 +39,22 @@ class ScorePoint:
 
 @dataclass(frozen=True, slots=True)
 class ScoreSeries:
-    """One score of one instrument over time (e.g. URICA readiness), with its theoretical range."""
+    """One score over time (e.g. URICA readiness), drawn on one of its instrument's charts.
+
+    ``low``/``high`` is the chart's axis for the values shown; ``bands`` and ``references`` are the chart's
+    (every line of a chart carries the same), all from the instrument file's ``[presentation]``.
+    """
 
     form_id: str
-    instrument: str  # short title ("URICA")
+    instrument: str  # the chart's title ("URICA readiness score")
     score: str  # score name ("readiness")
     label: str  # "Readiness (C + A + M − PC)"
     low: float
     high: float
     points: tuple[ScorePoint, ...]
+    chart: str = ""  # "urica-32" for an instrument's first chart, "urica-32#2" for its second
+    bands: tuple[ShadedBand, ...] = ()
+    references: tuple[ReferenceLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,56 +72,55 @@ class FocusView:
     client_wording: str  # how the current stage reads for the client (practice wording)
 
     @property
-    def instruments(self) -> tuple[str, ...]:
-        """Instrument ids with a series, in first-seen order."""
-        seen: list[str] = []
+    def charts(self) -> tuple[tuple[str, str], ...]:
+        """(chart key, chart title) of every chart with a line, in first-seen order."""
+        seen: dict[str, str] = {}
         for s in self.scores:
-            if s.form_id not in seen:
-                seen.append(s.form_id)
-        return tuple(seen)
+            seen.setdefault(s.chart, s.instrument)
+        return tuple(seen.items())
 
 
-def _plotted_scores(form: object) -> list[tuple[str, str]]:
-    """The scores worth a line: a derived headline (URICA readiness) if any, else the subscales."""
-    derived = [(d.name, d.label) for d in getattr(form, "derived", ())]
-    if derived:
-        return derived
-    return [(s.name, s.label) for s in getattr(form, "scores", ())]
+def chart_key(form_id: str, index: int) -> str:
+    """``urica-32`` for an instrument's first chart, ``urica-32#2`` for its second, …"""
+    return form_id if index == 0 else f"{form_id}#{index + 1}"
 
 
 def score_series(session: Session, client_id: int, focus_id: int) -> tuple[ScoreSeries, ...]:
-    """Score lines, one per (instrument, score), from the completed administrations for the focus and
-    those given without a focus (PHQ-9, GAD-7: they describe the client, so every focus shows them)."""
+    """Score lines, one per (chart, score) of each instrument's ``[presentation]`` charts, from the completed
+    administrations for the focus and those given without a focus (PHQ-9, GAD-7: they describe the client,
+    so every focus shows them)."""
     done = [
         a
         for a in administrations.history(session, client_id=client_id)
         if a.focus_id is None or a.focus_id == focus_id
     ]
+    charts: dict[str, tuple[str, ChartSpec]] = {}
     points: dict[tuple[str, str], list[ScorePoint]] = {}
-    meta: dict[tuple[str, str], tuple[str, str, float, float]] = {}
+    specs: dict[str, tuple[ChartSpec, ...]] = {}
     for info in done:
         if info.result is None:
             continue
-        form = administrations.form_for(session, info.id)
+        if info.form_id not in specs:
+            specs[info.form_id] = charts_for(info.form_id, administrations.form_for(session, info.id))
         when = (info.completed_at or info.started_at).astimezone().date()
-        for name, label in _plotted_scores(form):
-            value = info.result.scores.get(name)
-            if value is None:
-                continue
-            key = (info.form_id, name)
-            if key not in meta:
-                try:
-                    low, high = form.score_range(name)
-                except Exception:  # a score without a theoretical range: use what was seen
-                    low, high = float(value), float(value)
-                meta[key] = (form.short_title, label, low, high)
-            points.setdefault(key, []).append(ScorePoint(when, float(value), info.id))
+        for index, spec in enumerate(specs[info.form_id]):
+            key = chart_key(info.form_id, index)
+            charts.setdefault(key, (info.form_id, spec))
+            for name, _label in spec.scores:
+                value = info.result.scores.get(name)
+                if value is not None:
+                    points.setdefault((key, name), []).append(ScorePoint(when, float(value), info.id))
     out = []
-    for key, pts in points.items():
-        title, label, low, high = meta[key]
-        low = min(low, *(p.value for p in pts))
-        high = max(high, *(p.value for p in pts))
-        out.append(ScoreSeries(key[0], title, key[1], label, low, high, tuple(pts)))
+    for key, (form_id, spec) in charts.items():
+        lines = [(name, label, points[(key, name)]) for name, label in spec.scores if (key, name) in points]
+        values = [p.value for _n, _l, pts in lines for p in pts]
+        low, high = score_axis(spec.axis_for(values), values)
+        for name, label, pts in lines:
+            out.append(
+                ScoreSeries(
+                    form_id, spec.title, name, label, low, high, tuple(pts), key, spec.bands, spec.references
+                )
+            )
     return tuple(out)
 
 

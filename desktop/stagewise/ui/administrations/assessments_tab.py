@@ -33,7 +33,7 @@ from stagewise.core.changes import OpChanges, client_changed
 from stagewise.core.clients import records as clients
 from stagewise.core.enums import AdministrationMode, AdministrationStatus
 from stagewise.core.errors import StagewiseError
-from stagewise.core.instruments.loader import load_library
+from stagewise.core.instruments.loader import load_library, short_title
 from stagewise.core.instruments.model import Form
 from stagewise.ui.administrations.clinician_form import ClinicianForm
 from stagewise.ui.administrations.common import user_id
@@ -41,7 +41,7 @@ from stagewise.ui.administrations.handover import HandoverWindow
 from stagewise.ui.administrations.item_history_view import ItemHistoryView
 from stagewise.ui.administrations.picker import StartDialog, load_choices
 from stagewise.ui.administrations.prompts import VoidDialog
-from stagewise.ui.administrations.results_view import ResultsView, short_title
+from stagewise.ui.administrations.results_view import ResultsView
 from stagewise.ui.administrations.risk_prompt import AddressDialog, RiskPromptDialog, acknowledge
 from stagewise.ui.administrations.sheet import SHEET
 from stagewise.ui.context import AppContext

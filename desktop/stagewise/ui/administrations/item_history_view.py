@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 from stagewise.core.administrations import lifecycle as administrations
 from stagewise.core.administrations.lifecycle import ItemHistory
+from stagewise.core.instruments.loader import short_title
 from stagewise.ui.administrations.common import value_text
-from stagewise.ui.administrations.results_view import short_title
 from stagewise.ui.administrations.sheet import SHEET
 from stagewise.ui.context import AppContext
 from stagewise.ui.ops import perform

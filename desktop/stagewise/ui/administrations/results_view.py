@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from stagewise.core.administrations import lifecycle as administrations
 from stagewise.core.administrations.lifecycle import AdministrationInfo
-from stagewise.core.instruments.loader import load_library
+from stagewise.core.instruments.loader import short_title
 from stagewise.core.instruments.model import Form
 from stagewise.core.instruments.scoring import UNVERIFIED_MESSAGE, Result
 from stagewise.core.instruments.staging import StageComparison
@@ -67,13 +67,6 @@ def score_labels(form: Form) -> dict[str, str]:
     names.update({d.name: d.label for d in form.derived})
     names.update({n.output: n.label for n in form.norms})
     return names
-
-
-def short_title(form_id: str) -> str:
-    try:
-        return load_library().get(form_id).short_title
-    except Exception:  # an instrument no longer shipped: its id still reads well
-        return form_id
 
 
 def _label(text: str, name: str = "", *, wrap: bool = True) -> QLabel:

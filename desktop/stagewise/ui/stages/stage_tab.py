@@ -33,6 +33,7 @@ from stagewise.core.clients import records as clients
 from stagewise.core.clients.records import FocusInfo
 from stagewise.core.enums import DecisionKind, Stage
 from stagewise.core.errors import StagewiseError
+from stagewise.core.instruments.loader import short_title
 from stagewise.core.stages import records as stages
 from stagewise.core.stages.focus_view import FocusView, load_focus_view
 from stagewise.core.stages.interventions import (
@@ -52,15 +53,6 @@ from stagewise.ui.stages.suggestions_panel import DeclineDialog, OwnIntervention
 from stagewise.ui.stages.timeline_chart import TimelineChart
 
 log = logging.getLogger(__name__)
-
-
-def instrument_title(form_id: str) -> str:
-    from stagewise.core.instruments.loader import load_library
-
-    try:
-        return load_library().get(form_id).short_title
-    except Exception:  # an instrument no longer shipped: its id still reads well
-        return form_id
 
 
 class StageTab(QWidget):
@@ -114,6 +106,10 @@ class StageTab(QWidget):
         self.chart = TimelineChart()
         self.score_combo = QComboBox()
         self.score_combo.setObjectName("scoreCombo")
+        # Chart titles can be long ("Contemplation Ladder (0–10, 10 = taking action)"): never let one widen
+        # the tab; the open list shows them in full.
+        self.score_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.score_combo.setMinimumContentsLength(14)
         self.score_combo.currentIndexChanged.connect(self._score_changed)
         score_label = QLabel(self.tr("&Scores below:"))
         score_label.setBuddy(self.score_combo)
@@ -287,16 +283,16 @@ class StageTab(QWidget):
         instrument = self.score_combo.currentData()
         self.score_combo.blockSignals(True)
         self.score_combo.clear()
-        for form_id in view.instruments:
-            self.score_combo.addItem(instrument_title(form_id), form_id)
-        if not view.instruments:
+        for key, title in view.charts:
+            self.score_combo.addItem(title, key)
+        if not view.charts:
             self.score_combo.addItem(self.tr("(no questionnaire for this focus)"), None)
         index = self.score_combo.findData(instrument)
         if index < 0:
             index = self.score_combo.findData("urica-32")
         self.score_combo.setCurrentIndex(max(0, index))
         self.score_combo.blockSignals(False)
-        self.score_combo.setEnabled(bool(view.instruments))
+        self.score_combo.setEnabled(bool(view.charts))
         self.chart.set_data(
             view.timeline, view.decisions, view.scores, instrument=self.score_combo.currentData()
         )
@@ -375,7 +371,7 @@ class StageTab(QWidget):
         if administration_id is not None:
             adm = self._read(lambda s: administrations.get(s, administration_id))
             if adm is not None:
-                source = instrument_title(adm.form_id)
+                source = short_title(adm.form_id)
                 if adm.completed_at is not None:
                     source += ", " + format_date(local(adm.completed_at).date())
         current = view.current.stage if view is not None and view.current is not None else None

@@ -4,7 +4,9 @@ Top panel: the clinician's stage over time as steps, stages on the y axis in TTM
 at the bottom).  Moving back a stage is ordinary: it is drawn as a neutral curved arrow ("moved back
 (recycling)"), never in a warning colour.  A stage that differs from the instrument's proposal is a small
 diamond; "not staged for now" spans are hatched; intervention decisions are small triangles under the
-steps, numbered as in the decisions list.  Bottom panel: one instrument's scores with their own axis.
+steps, numbered as in the decisions list.  Bottom panel: one of an instrument's charts (its ``[presentation]``
+scores, axis, bands and reference lines).  Scales and ticks come from :mod:`stagewise.core.reports.geometry`,
+the same rules as the printed charts.
 
 Nothing relies on colour alone: every kind of mark has its own shape, and the legend says what it is.
 The widget keeps what it draws as plain data (``steps``, ``recycling_markers``, ``override_markers``,
@@ -34,6 +36,14 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from stagewise.core.enums import Stage
+from stagewise.core.reports.geometry import (
+    LinearScale,
+    TimeScale,
+    band_spans,
+    nice_ticks,
+    tick_label,
+    time_ticks,
+)
 from stagewise.core.stages.focus_view import ScoreSeries
 from stagewise.core.stages.records import DecisionInfo, StageRecordInfo, Timeline, TimelinePoint
 from stagewise.ui import style
@@ -50,6 +60,10 @@ DECISION = QColor("#4a5560")
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 SERIES_SHAPES = ("circle", "square", "triangle", "diamond", "cross")
 SERIES_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+# Band shading: a light grey ramp (as in the printed charts), so the coloured lines stay in front.
+BAND_FILLS = tuple(QColor(c) for c in ("#ffffff", "#f3f4f5", "#e8eaec", "#dde0e3", "#d2d6da", "#c8ccd1"))
+SCORE_TICKS = 4  # at most this many score-axis steps in the small score panel
+TIME_TICK_SPACING = 110.0  # pixels per date tick at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +109,6 @@ class RecordDot:
     stage: Stage
     superseded: bool
     text: str
-
-
-def _days(day: dt.date) -> int:
-    return day.toordinal()
 
 
 class TimelineChart(QWidget):
@@ -179,13 +189,13 @@ class TimelineChart(QWidget):
         self._update_range()
         self.update()
 
-    def set_instrument(self, form_id: str | None, *, update: bool = True) -> None:
-        """Which instrument's scores the lower panel shows (None: the first one available)."""
-        available = [s.form_id for s in self.all_scores]
-        if form_id not in available:
-            form_id = available[0] if available else None
-        self.instrument = form_id
-        self.score_lines = [s for s in self.all_scores if s.form_id == form_id]
+    def set_instrument(self, chart: str | None, *, update: bool = True) -> None:
+        """Which chart the lower panel shows (``ScoreSeries.chart``; None: the first one available)."""
+        available = [s.chart for s in self.all_scores]
+        if chart not in available:
+            chart = available[0] if available else None
+        self.instrument = chart
+        self.score_lines = [s for s in self.all_scores if s.chart == chart]
         if update:
             self._update_range()
             self.update()
@@ -239,8 +249,7 @@ class TimelineChart(QWidget):
     def _x(self, day: dt.date, rect: QRectF) -> float:
         assert self.first is not None
         assert self.last is not None
-        span = max(1, _days(self.last) - _days(self.first))
-        return rect.left() + (_days(day) - _days(self.first)) / span * rect.width()
+        return TimeScale(self.first, self.last, rect.left(), rect.right())(day)
 
     def _row_h(self, rect: QRectF) -> float:
         return (rect.height() - self.STRIP) / len(Stage)
@@ -443,28 +452,36 @@ class TimelineChart(QWidget):
             )
 
     def _draw_scores(self, p: QPainter, rect: QRectF) -> None:
-        low = min(s.low for s in self.score_lines)
-        high = max(s.high for s in self.score_lines)
-        if high <= low:
-            high = low + 1
+        first = self.score_lines[0]  # every line of a chart shares its axis, bands and reference lines
+        y_of = LinearScale(first.low, first.high, rect.bottom(), rect.top())
         self._small_font(p, 0, bold=True)
         p.setPen(QColor(style.TEXT))
-        title = self.score_lines[0].instrument
+        title = first.instrument
         p.drawText(QPointF(rect.left(), rect.top() - 10), title)
         title_w = p.fontMetrics().horizontalAdvance(title)
-        # Axis, grid and ticks.
+        # Bands (a light grey ramp, named in their tooltips), axis, grid, ticks and reference lines.
+        for span in band_spans(first.bands, y_of):
+            if not span.visible:
+                continue
+            box = QRectF(rect.left(), span.high, rect.width(), span.low - span.high)
+            p.fillRect(box, BAND_FILLS[min(span.index, len(BAND_FILLS) - 1)])
+            self._hits.append((box, f"{first.instrument}: {span.label}"))
         self._small_font(p, -1)
         metrics = p.fontMetrics()
-        ticks = _nice_ticks(low, high)
-        for value in ticks:
-            y = rect.bottom() - (value - low) / (high - low) * rect.height()
+        for value in nice_ticks(first.low, first.high, SCORE_TICKS):
+            y = y_of(value)
             p.setPen(QPen(GRID, 1))
             p.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             p.setPen(QColor(style.MUTED))
-            text = f"{value:g}"
+            text = tick_label(value)
             p.drawText(
                 QPointF(rect.left() - 8 - metrics.horizontalAdvance(text), y + metrics.ascent() / 2 - 1), text
             )
+        for ref in first.references:
+            y = y_of(ref.value)
+            p.setPen(QPen(QColor(style.TEXT), 1, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            self._hits.append((QRectF(rect.left(), y - 3, rect.width(), 6), ref.label))
         p.setPen(QPen(AXIS, 1))
         p.drawLine(rect.bottomLeft(), rect.bottomRight())
         p.drawLine(rect.bottomLeft(), rect.topLeft())
@@ -474,12 +491,7 @@ class TimelineChart(QWidget):
             colour = QColor(SERIES_COLOURS[n % len(SERIES_COLOURS)])
             shape = SERIES_SHAPES[n % len(SERIES_SHAPES)]
             pen = QPen(colour, 2, SERIES_DASHES[n % len(SERIES_DASHES)])
-            pts = [
-                QPointF(
-                    self._x(pt.day, rect), rect.bottom() - (pt.value - low) / (high - low) * rect.height()
-                )
-                for pt in series.points
-            ]
+            pts = [QPointF(self._x(pt.day, rect), y_of(pt.value)) for pt in series.points]
             p.setPen(pen)
             for a, b in itertools.pairwise(pts):
                 p.drawLine(a, b)
@@ -503,13 +515,11 @@ class TimelineChart(QWidget):
         assert self.last is not None
         self._small_font(p, -1)
         metrics = p.fontMetrics()
-        ticks = _date_ticks(self.first, self.last, max(2, int(rect.width() // 110)))
-        for day in ticks:
+        for day, text in time_ticks(self.first, self.last, int(rect.width() // TIME_TICK_SPACING)):
             x = self._x(day, rect)
             p.setPen(QPen(GRID, 1, Qt.PenStyle.DotLine))
             p.drawLine(QPointF(x, stage_rect.top()), QPointF(x, rect.bottom()))
             p.setPen(QColor(style.MUTED))
-            text = format_date(day)
             w = metrics.horizontalAdvance(text)
             left = min(max(x - w / 2, 2.0), self.width() - w - 4.0)
             p.drawText(QPointF(left, rect.bottom() + 6 + metrics.ascent()), text)
@@ -651,34 +661,3 @@ class TimelineChart(QWidget):
             event.ignore()
             return True
         return super().event(event)
-
-
-def _nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
-    """Round values from ``low`` to ``high`` for an axis (1, 2 or 5 × a power of ten apart)."""
-    span = high - low
-    raw = span / max(1, count)
-    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    first = math.ceil(low / step) * step
-    out: list[float] = []
-    value: float = first
-    while value <= high + 1e-9:
-        out.append(round(value, 6))
-        value += step
-    return out
-
-
-def _date_ticks(first: dt.date, last: dt.date, count: int) -> list[dt.date]:
-    """Month starts when the span is long enough, else evenly spaced days."""
-    span = (last - first).days
-    if span >= 60:
-        months: list[dt.date] = []
-        day = dt.date(first.year, first.month, 1)
-        while day <= last:
-            if day >= first:
-                months.append(day)
-            day = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-        step = max(1, math.ceil(len(months) / count))
-        return months[::step]
-    step_days = max(1, math.ceil(span / count))
-    return [first + dt.timedelta(days=n) for n in range(step_days, span, step_days)]
