@@ -123,7 +123,8 @@ def test_every_enum_and_action_has_words(qapp: QApplication) -> None:
         assert labels.client_status(status) != status.value
     for stage in Stage:
         assert labels.stage(stage) != stage.value
-    assert labels.stage(None) == "Not staged"
+    assert labels.stage(None) == "Not staged for now"
+    assert labels.instrument_stage(None) == "No stage"  # a questionnaire without staging is not a pause
     for action in audit.ACTIONS:
         assert labels.has_audit_action_label(action), (
             f"give the audit action {action!r} words in ui/labels.py"

@@ -140,7 +140,9 @@ def _stage(args: argparse.Namespace) -> int:
             }
         )
     else:
-        what = "not staged for now" if info.stage is None else info.stage.value
+        from stagewise.core.stages.labels import NOT_STAGED_WORDING
+
+        what = NOT_STAGED_WORDING.lower() if info.stage is None else info.stage.value
         moved = " (a move back a stage: recycling)" if info.is_recycling else ""
         print(f"Recorded {what} for focus {info.focus_key} from {info.effective.isoformat()}{moved}.")
     return 0

@@ -50,10 +50,11 @@ class Stage(enum.StrEnum):
     @property
     def order(self) -> int:
         """0 for precontemplation … 4 for maintenance."""
-        return _STAGE_ORDER[self]
+        return STAGE_ORDER[self]
 
 
-_STAGE_ORDER: dict[Stage, int] = {stage: n for n, stage in enumerate(Stage)}
+# The TTM order is the declaration order above; this is its only definition (hot paths index it directly).
+STAGE_ORDER: dict[Stage, int] = {stage: n for n, stage in enumerate(Stage)}
 
 
 class Role(enum.StrEnum):

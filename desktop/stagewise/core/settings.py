@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from stagewise.core.changes import Done, OpChanges
 from stagewise.core.enums import Stage
 from stagewise.core.errors import UserInputError
+from stagewise.core.stages.labels import STAGE_TABLE
 from stagewise.core.storage import rawdb
 from stagewise.core.text import clean_line
 
@@ -31,13 +32,10 @@ if TYPE_CHECKING:  # loading settings needs no SQLAlchemy: the app reads them be
 
 log = logging.getLogger(__name__)
 
-# Plain, non-stigmatising wording shown to clients instead of the TTM stage names (editable per practice).
+# Plain, non-stigmatising wording shown to clients instead of the TTM stage names (editable per practice),
+# from the stage table.
 DEFAULT_CLIENT_STAGE_LABELS: Mapping[Stage, str] = {
-    Stage.PRECONTEMPLATION: "Not yet sure change is needed",
-    Stage.CONTEMPLATION: "Thinking about change",
-    Stage.PREPARATION: "Getting ready to change",
-    Stage.ACTION: "Making changes",
-    Stage.MAINTENANCE: "Keeping changes going",
+    w.stage: w.client for w in STAGE_TABLE if w.stage is not None
 }
 
 # Shown when a risk item is endorsed (e.g. PHQ-9 item 9).  Generic on purpose: each practice edits it to

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from stagewise.core.enums import ClientStatus, Role, Stage
+from stagewise.core.stages.labels import NO_INSTRUMENT_STAGE, clinician_label
 
 
 def _tr(text: str) -> str:
@@ -31,16 +32,13 @@ def client_status(value: ClientStatus | str) -> str:
 
 
 def stage(value: Stage | str | None) -> str:
-    if value is None:
-        return _tr("Not staged")
-    names = {
-        Stage.PRECONTEMPLATION: _tr("Precontemplation"),
-        Stage.CONTEMPLATION: _tr("Contemplation"),
-        Stage.PREPARATION: _tr("Preparation"),
-        Stage.ACTION: _tr("Action"),
-        Stage.MAINTENANCE: _tr("Maintenance"),
-    }
-    return names.get(Stage(value), str(value))
+    """The technical stage name (the core's stage table); None → "Not staged for now"."""
+    return _tr(clinician_label(None if value is None else Stage(value)))
+
+
+def instrument_stage(value: Stage | str | None) -> str:
+    """The stage a questionnaire suggested; None → "No stage" (it assigns none: not a pause)."""
+    return _tr(NO_INSTRUMENT_STAGE) if value is None else stage(value)
 
 
 _ACTIONS = {

@@ -69,7 +69,7 @@ def test_unicode_name_survives_in_embedded_fonts(
 
 def test_stage_names_scores_and_interventions(session: Session, ids: rf.FixtureIds, tmp_path: Path) -> None:
     text = flat(" ".join(_summary(session, ids, tmp_path / "summary.pdf")))
-    for stage in ("Precontemplation", "Contemplation", "Preparation", "Action", "Not staged"):
+    for stage in ("Precontemplation", "Contemplation", "Preparation", "Action", "Not staged for now"):
         assert stage in text
     assert "Getting ready to change" in text  # plain-language label beside the clinician's stage
     assert "moved back a stage (recycling)" in text

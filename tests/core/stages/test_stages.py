@@ -568,3 +568,19 @@ def test_a_day_that_ends_not_staged_is_skipped_when_comparing(session: Session, 
     _rec(session, ids, None, D(2026, 1, 2), reason="Admitted for detoxification")
     later = _rec(session, ids, P, D(2026, 1, 9))
     assert later.direction == "forward"  # compared with C (Jan 1), not with the superseded M
+
+
+def test_one_stage_table_serves_every_wording() -> None:
+    from stagewise.core.enums import STAGE_ORDER
+    from stagewise.core.reports.charts import STAGES_BOTTOM_UP
+    from stagewise.core.settings import DEFAULT_CLIENT_STAGE_LABELS
+    from stagewise.core.stages import labels as stage_labels
+
+    table = stage_labels.STAGE_TABLE
+    assert [w.stage for w in table] == [*sorted(Stage, key=STAGE_ORDER.__getitem__), None]
+    assert [s.order for s in Stage] == [0, 1, 2, 3, 4]
+    assert list(STAGES_BOTTOM_UP) == [w.stage for w in table[:-1]]
+    assert dict(DEFAULT_CLIENT_STAGE_LABELS) == {w.stage: w.client for w in table if w.stage is not None}
+    assert stage_labels.clinician_label(None) == stage_labels.NOT_STAGED_WORDING == "Not staged for now"
+    assert stage_labels.client_label(None) == "Taking a pause from stage check-ins"
+    assert [stage_labels.abbreviation(s) for s in Stage] == ["PC", "C", "P", "A", "M"]

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from stagewise.core.enums import STAGE_ORDER
 from stagewise.core.instruments.model import Form, StageRule, StageRuleKind
 from stagewise.core.models import Stage
 
 Number = int | float
 
 SEXES = ("male", "female")
-_ORDER = {stage: index for index, stage in enumerate(Stage)}  # Stage.order without the list() per call
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,7 @@ def assign_stage(rule: StageRule, scores: dict[str, Number | None]) -> tuple[Sta
         present = [(v, stage, name) for v, stage, name in values if v is not None]
         top = max(v for v, _, _ in present)
         winners = [(stage, name) for v, stage, name in present if v == top]
-        stage, name = max(winners, key=lambda w: _ORDER[w[0]])  # ties go to the later stage
+        stage, name = max(winners, key=lambda w: STAGE_ORDER[w[0]])  # ties go to the later stage
         tie = (
             f" (tie between {', '.join(n for _, n in winners)}: the later stage)" if len(winners) > 1 else ""
         )
@@ -142,7 +142,9 @@ def assign_stage(rule: StageRule, scores: dict[str, Number | None]) -> tuple[Sta
         distances = [(abs(value - mean), stage) for stage, mean in rule.anchors]
         best = min(d[0] for d in distances)
         tied = [d for d in distances if d[0] == best]
-        stage = max(tied, key=lambda d: _ORDER[d[1]])[1]  # equidistant → the later stage (as the RCQ rule)
+        stage = max(tied, key=lambda d: STAGE_ORDER[d[1]])[
+            1
+        ]  # equidistant → the later stage (as the RCQ rule)
         means = ", ".join(f"{s.value} {mean:g}" for s, mean in rule.anchors)
         return stage, f"{rule.description} {rule.score} = {value:.2f}; nearest of {means} → {stage.value}."
     stage = rule.thresholds[0].stage

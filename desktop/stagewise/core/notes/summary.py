@@ -25,12 +25,14 @@ from stagewise.core.models import (
     Note,
     NoteLink,
     NoteStatus,
+    Stage,
     StageBasis,
     StageRecord,
 )
 from stagewise.core.notes.drafts import save_draft
 from stagewise.core.notes.templates import FieldKind, TemplateLibrary, default_templates
 from stagewise.core.notes.values import NoteInfo, load_note, note_info
+from stagewise.core.stages.labels import NOT_STAGED_WORDING, clinician_label
 
 DECISION_WORDS = {"accepted": "accepted", "declined": "declined", "added": "added by the clinician"}
 
@@ -51,7 +53,7 @@ def _day_bounds(on_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _stage_word(stage: str | None) -> str:
-    return "not staged" if not stage else stage.replace("_", " ")
+    return clinician_label(Stage(stage) if stage else None).lower()
 
 
 def build_summary(
@@ -128,7 +130,7 @@ def build_summary(
         for r in records:
             label = focus.get(r.focus_id, "Focus")
             if r.basis == StageBasis.NOT_STAGED.value:
-                how = "not staged for now (reason recorded)"
+                how = f"{NOT_STAGED_WORDING.lower()} (reason recorded)"
             elif r.basis == StageBasis.OVERRIDE.value or (r.proposed and r.proposed != r.stage):
                 how = (
                     f"{_stage_word(r.stage)} (proposed {_stage_word(r.proposed)}; "

@@ -23,6 +23,7 @@ from stagewise.core.reports.data import StageEntry
 from stagewise.core.reports.fonts import register_fonts
 from stagewise.core.reports.geometry import TimeScale, time_ticks
 from stagewise.core.reports.layout import OKABE_ITO, TEXT_GREY
+from stagewise.core.stages.labels import NOT_STAGED_WORDING
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -237,8 +238,8 @@ def stage_timeline(
     width: float = 16 * cm,
     height: float = 6 * cm,
     show_proposed: bool = False,
-    gap_label: str = "not staged",
-    gap_legend: str = "not staged for a while",
+    gap_label: str = NOT_STAGED_WORDING.lower(),
+    gap_legend: str = NOT_STAGED_WORDING.lower(),
     back_legend: str = "moved back a stage (recycling)",
 ) -> Drawing:
     """A step chart of one focus's stage over the report period.

@@ -35,13 +35,11 @@ from stagewise.core.models import Stage, StageBasis
 from stagewise.core.reports import charts
 from stagewise.core.reports.charts import Series
 from stagewise.core.reports.data import (
-    CLINICAL_STAGE_NAMES,
     AdministrationEntry,
     ClientReportData,
     FocusSummary,
     InterventionEntry,
     StageEntry,
-    client_stage_label,
     gather_client_report,
 )
 from stagewise.core.reports.layout import (
@@ -62,6 +60,7 @@ from stagewise.core.reports.layout import (
 from stagewise.core.reports.note_summaries import NoteText, hash_appendix, notes_section
 from stagewise.core.reports.output import Output, ReportEvent, output_of, record_output
 from stagewise.core.reports.trend_charts import score_trend
+from stagewise.core.stages.labels import CLINICIAN_NAMES, NOT_STAGED_WORDING, client_label, clinician_label
 
 
 def _unknown_instrument_charts(form_id: str, entries: Sequence[AdministrationEntry]) -> tuple[ChartSpec, ...]:
@@ -88,7 +87,7 @@ BASIS_WORDS = {
     StageBasis.INSTRUMENT: "questionnaire, accepted",
     StageBasis.OVERRIDE: "clinician's judgement over questionnaire",
     StageBasis.CLINICAL_JUDGEMENT: "clinical judgement",
-    StageBasis.NOT_STAGED: "not staged",
+    StageBasis.NOT_STAGED: NOT_STAGED_WORDING.lower(),
 }
 
 
@@ -132,22 +131,18 @@ class _Builder:
         self.st = styles()
         self.story: list[Flowable] = []
         if self.clinician:
-            self.names: dict[Stage, str] = dict(CLINICAL_STAGE_NAMES)
+            self.names: dict[Stage, str] = dict(CLINICIAN_NAMES)
         else:
-            self.names = {s: client_stage_label(s, data.client_stage_labels) for s in Stage}
+            self.names = {s: client_label(s, data.client_stage_labels) for s in Stage}
         self.focus_labels = {f.key: f.label for f in data.focuses}
 
     # -- helpers ------------------------------------------------------------------------------------
     def stage_text(self, stage: Stage | None) -> str:
         if stage is None:
-            return (
-                "Not staged for now"
-                if self.clinician
-                else client_stage_label(None, self.data.client_stage_labels)
-            )
+            return NOT_STAGED_WORDING if self.clinician else client_label(None, self.data.client_stage_labels)
         if self.clinician:
-            plain = client_stage_label(stage, self.data.client_stage_labels)
-            return f"{CLINICAL_STAGE_NAMES[stage]} — “{plain}”"
+            plain = client_label(stage, self.data.client_stage_labels)
+            return f"{CLINICIAN_NAMES[stage]} — “{plain}”"
         return self.names[stage]
 
     def add(self, *flowables: Flowable) -> None:
@@ -205,12 +200,12 @@ class _Builder:
             since = fmt_date(max(cur.effective, d.start)) if cur else "–"
             if self.clinician:
                 proposed = (
-                    CLINICAL_STAGE_NAMES[cur.proposed]
+                    CLINICIAN_NAMES[cur.proposed]
                     if cur is not None and cur.differs_from_proposed and cur.proposed is not None
                     else "–"
                 )
-                stage = CLINICAL_STAGE_NAMES[cur.stage] if cur and cur.stage else "Not staged"
-                plain = client_stage_label(cur.stage, d.client_stage_labels) if cur and cur.stage else "–"
+                stage = clinician_label(cur.stage) if cur else "No stage recorded yet"
+                plain = client_label(cur.stage, d.client_stage_labels) if cur and cur.stage else "–"
                 rows.append([f.label, stage, proposed, plain, since])
             else:
                 rows.append([f.label, self.stage_text(cur.stage) if cur else "No stage recorded yet", since])
@@ -264,8 +259,8 @@ class _Builder:
                 rows.append(
                     [
                         fmt_date(e.effective),
-                        CLINICAL_STAGE_NAMES[e.stage] if e.stage else "Not staged",
-                        CLINICAL_STAGE_NAMES[e.proposed] if e.proposed else "–",
+                        clinician_label(e.stage),
+                        CLINICIAN_NAMES[e.proposed] if e.proposed else "–",
                         BASIS_WORDS.get(e.basis, e.basis.value),
                         e.reason or "",
                     ]
@@ -289,7 +284,7 @@ class _Builder:
                         [
                             fmt_date(i.decided_at),
                             i.title,
-                            CLINICAL_STAGE_NAMES[i.stage] if i.stage else "–",
+                            CLINICIAN_NAMES[i.stage] if i.stage else "–",
                             i.model or "–",
                         ]
                         for i in f.interventions
@@ -421,7 +416,7 @@ class _Builder:
             if not a.complete:
                 scores += " [incomplete]"
             focus = self.focus_labels.get(a.focus_key, a.focus_key) if a.focus_key else "–"
-            extra = CLINICAL_STAGE_NAMES[a.stage] if a.stage else ""
+            extra = CLINICIAN_NAMES[a.stage] if a.stage else ""
             if a.flags:
                 flags = ", ".join(f.replace("_", " ") for f in a.flags)
                 extra = f"{extra}; flagged: {flags}" if extra else f"Flagged: {flags}"

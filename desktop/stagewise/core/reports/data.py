@@ -37,24 +37,10 @@ from stagewise.core.models import (
     parse_utc,
 )
 from stagewise.core.notes.templates import Template, TemplateLibrary, default_templates
-from stagewise.core.stages.labels import client_label
 
 log = logging.getLogger(__name__)
 
 Number = int | float
-
-CLINICAL_STAGE_NAMES: Mapping[Stage, str] = {
-    Stage.PRECONTEMPLATION: "Precontemplation",
-    Stage.CONTEMPLATION: "Contemplation",
-    Stage.PREPARATION: "Preparation",
-    Stage.ACTION: "Action",
-    Stage.MAINTENANCE: "Maintenance",
-}
-
-
-def client_stage_label(stage: Stage | None, overrides: Mapping[str, str] | None = None) -> str:
-    """The plain-language label for ``stage`` (None: not staged), the practice's wording first."""
-    return client_label(stage, overrides)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from stagewise.core.models import Client, ClientStatus, Focus, Setting, Stage, StageRecord
 from stagewise.core.reports import trend_charts
-from stagewise.core.reports.data import CLINICAL_STAGE_NAMES, practice_name
+from stagewise.core.reports.data import practice_name
 from stagewise.core.reports.layout import (
     PageDecor,
     PageSizeName,
@@ -37,6 +37,7 @@ from stagewise.core.reports.layout import (
     styles,
 )
 from stagewise.core.reports.output import Output, ReportEvent, output_of, record_output
+from stagewise.core.stages.labels import CLINICIAN_NAMES, NOT_STAGED_WORDING, clinician_label
 
 DEIDENTIFIED_CONFIDENTIALITY = (
     "De-identified: no client names or chart numbers. Small counts may still identify people."
@@ -235,7 +236,7 @@ def _story(data: PracticeReportData, deidentified: bool, page_size: PageSizeName
     slowest = m.get("slowest_stage")
     figures = [
         ("Active client-focus pairs with a stage", str(sum(int(dist.get(s.value, 0) or 0) for s in Stage))),
-        ("Paused (not staged for now)", str(counts.get("paused", "–"))),
+        (f"Paused ({NOT_STAGED_WORDING.lower()})", str(counts.get("paused", "–"))),
         ("Moves between stages in the period", str(counts.get("moves", "–"))),
         ("Advancement rate (forward moves ÷ all moves)", _pct(m.get("advancement_rate"))),
         ("Recycling share (pairs with a move back ÷ pairs with a move)", _pct(m.get("recycling_share"))),
@@ -243,7 +244,7 @@ def _story(data: PracticeReportData, deidentified: bool, page_size: PageSizeName
             f"Stalled (same stage over {data.stalled_days} days, maintenance excepted)",
             str(m.get("stalled", "–")),
         ),
-        ("Slowest stage (highest median days)", CLINICAL_STAGE_NAMES[Stage(slowest)] if slowest else "–"),
+        ("Slowest stage (highest median days)", CLINICIAN_NAMES[Stage(slowest)] if slowest else "–"),
         (
             "Reassessments due / on time",
             f"{fidelity.get('reassessments_due', '–')} / "
@@ -261,7 +262,7 @@ def _story(data: PracticeReportData, deidentified: bool, page_size: PageSizeName
             st.small,
         )
     )
-    names = [CLINICAL_STAGE_NAMES[s] for s in Stage] + ["Paused"]
+    names = [CLINICIAN_NAMES[s] for s in Stage] + ["Paused"]
     values: list[float | None] = [float(dist.get(s.value, 0) or 0) for s in Stage]
     values += [float(counts.get("paused", 0) or 0)]
     story.append(
@@ -280,7 +281,7 @@ def _story(data: PracticeReportData, deidentified: bool, page_size: PageSizeName
             [
                 para("Time in stage (days)", st.h2),
                 trend_charts.bar_chart(
-                    [CLINICAL_STAGE_NAMES[s] for s in Stage],
+                    [CLINICIAN_NAMES[s] for s in Stage],
                     [("Median days", med), ("Mean days", mean)],
                     width=w,
                     height=5.5 * cm,
@@ -312,7 +313,7 @@ def _story(data: PracticeReportData, deidentified: bool, page_size: PageSizeName
     else:
         rows_c: list[Sequence[str | Flowable]] = []
         for r in data.caseload:
-            stage = CLINICAL_STAGE_NAMES[r.stage] if r.stage else "Not staged"
+            stage = clinician_label(r.stage)
             notes = ", ".join(
                 t for t, on in (("stalled", r.stalled), ("moved back", r.recycled_in_period)) if on
             )

@@ -1,4 +1,5 @@
-"""Stage names: plain-language labels for clients, technical names for clinicians.
+"""The stage table: technical names for clinicians, plain-language labels for clients, abbreviations, and the
+one wording for "not staged for now".  Every screen, report and command takes its stage words from here.
 
 A stage is a snapshot of readiness for one behaviour, not an identity, so the client-facing wording
 describes where someone is with a change ("Thinking about change"), never who they are.  A practice may
@@ -11,32 +12,53 @@ Pure: no database, no Qt.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from stagewise.core.enums import STAGE_ORDER, Stage
 from stagewise.core.errors import UserInputError
-from stagewise.core.models import Stage
 
 NOT_STAGED = "not_staged"  # the key for "not staged for now" in label mappings
 MAX_LABEL_LENGTH = 80
 
-DEFAULT_CLIENT_LABELS: Mapping[str, str] = {
-    Stage.PRECONTEMPLATION.value: "Not yet sure change is needed",
-    Stage.CONTEMPLATION.value: "Thinking about change",
-    Stage.PREPARATION.value: "Getting ready to change",
-    Stage.ACTION.value: "Making changes",
-    Stage.MAINTENANCE.value: "Keeping changes going",
-    NOT_STAGED: "Taking a pause from stage check-ins",
-}
 
-# Technical names for clinician views (Prochaska, DiClemente & Norcross 1992).
-CLINICIAN_LABELS: Mapping[str, str] = {
-    Stage.PRECONTEMPLATION.value: "Precontemplation",
-    Stage.CONTEMPLATION.value: "Contemplation",
-    Stage.PREPARATION.value: "Preparation",
-    Stage.ACTION.value: "Action",
-    Stage.MAINTENANCE.value: "Maintenance",
-    NOT_STAGED: "Not staged for now",
-}
+@dataclass(frozen=True, slots=True)
+class StageWords:
+    """How one stage (or "not staged for now", ``stage`` None) reads: the technical name clinicians see,
+    the default plain wording clients see (a practice may reword it) and the abbreviation for tight spaces."""
+
+    stage: Stage | None
+    clinician: str
+    client: str
+    abbreviation: str
+
+    @property
+    def key(self) -> str:
+        """The stage value, or ``"not_staged"`` (the keys of the practice's label overrides)."""
+        return NOT_STAGED if self.stage is None else self.stage.value
+
+
+# THE stage table: the five stages in TTM order (precontemplation first; the order is the enum's, see
+# ``Stage.order``), then "not staged for now".  Technical names: Prochaska, DiClemente & Norcross (1992).
+STAGE_TABLE: tuple[StageWords, ...] = (
+    StageWords(Stage.PRECONTEMPLATION, "Precontemplation", "Not yet sure change is needed", "PC"),
+    StageWords(Stage.CONTEMPLATION, "Contemplation", "Thinking about change", "C"),
+    StageWords(Stage.PREPARATION, "Preparation", "Getting ready to change", "P"),
+    StageWords(Stage.ACTION, "Action", "Making changes", "A"),
+    StageWords(Stage.MAINTENANCE, "Maintenance", "Keeping changes going", "M"),
+    StageWords(None, "Not staged for now", "Taking a pause from stage check-ins", "—"),
+)
+if [w.stage for w in STAGE_TABLE[:-1]] != sorted(Stage, key=STAGE_ORDER.__getitem__):  # pragma: no cover
+    raise RuntimeError("the stage table must list every stage once, in TTM order")
+
+# A questionnaire that assigns no stage (PHQ-9, BARC-10, …) has proposed nothing: that is not a pause.
+NO_INSTRUMENT_STAGE = "No stage"
+
+_BY_KEY: Mapping[str, StageWords] = {w.key: w for w in STAGE_TABLE}
+DEFAULT_CLIENT_LABELS: Mapping[str, str] = {w.key: w.client for w in STAGE_TABLE}
+CLINICIAN_LABELS: Mapping[str, str] = {w.key: w.clinician for w in STAGE_TABLE}
+CLINICIAN_NAMES: Mapping[Stage, str] = {w.stage: w.clinician for w in STAGE_TABLE if w.stage is not None}
+NOT_STAGED_WORDING = _BY_KEY[NOT_STAGED].clinician  # the one wording: "Not staged for now"
 
 
 def _key(stage: Stage | None) -> str:
@@ -65,6 +87,11 @@ def client_label(stage: Stage | None, overrides: Mapping[Any, str] | None = None
 def clinician_label(stage: Stage | None) -> str:
     """The technical name a clinician sees ("Precontemplation", … "Not staged for now")."""
     return CLINICIAN_LABELS[_key(stage)]
+
+
+def abbreviation(stage: Stage | None) -> str:
+    """``PC``, ``C``, ``P``, ``A``, ``M`` (the TTM literature's usual abbreviations); ``—`` for not staged."""
+    return _BY_KEY[_key(stage)].abbreviation
 
 
 def client_labels(overrides: Mapping[Any, str] | None = None) -> dict[str, str]:

@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from stagewise.core.changes import Done, OpChanges
+from stagewise.core.enums import STAGE_ORDER
 from stagewise.core.errors import UserInputError
 from stagewise.core.models import Stage
 
@@ -338,7 +339,7 @@ def compute_metrics(
 
     # Every record kept is effective on or before the period end, so "in the period" is only the start.
     lo = dt.date.min if period_start is None else period_start
-    order = _STAGE_ORDER
+    order = STAGE_ORDER
     intervals: dict[int, dt.timedelta] = {}
 
     distribution = dict.fromkeys(Stage, 0)
@@ -449,7 +450,6 @@ def compute_metrics(
     )
 
 
-_STAGE_ORDER: dict[Stage, int] = {stage: stage.order for stage in Stage}
 _DAY_ORDER = operator.itemgetter(3, 4)  # MetricRecord (effective, recorded_order)
 
 

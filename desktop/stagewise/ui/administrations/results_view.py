@@ -198,7 +198,7 @@ class ResultsView(QWidget):
                 v.addWidget(_label(f"{norm.label}: {norm.population} ({norm.source}).", "muted"))
             v.addSpacing(6)
             v.addWidget(_label(self.tr("Stage suggested by this instrument"), "sectionTitle"))
-            self.stage_line.setText(labels.stage(result.stage) if result.stage else self.tr("No stage"))
+            self.stage_line.setText(labels.instrument_stage(result.stage))
             self.stage_rule.setText(result.stage_rule)
             stage_row = QHBoxLayout()
             words = QVBoxLayout()
@@ -279,7 +279,7 @@ class ResultsView(QWidget):
     def _fill_comparison(self, comparison: StageComparison) -> None:
         self.compare_table.setRowCount(len(comparison.rows))
         for row, stage_row in enumerate(comparison.rows):
-            stage = labels.stage(stage_row.stage) if stage_row.stage else self.tr("No stage")
+            stage = labels.instrument_stage(stage_row.stage)
             if not stage_row.complete:
                 stage += self.tr(" (incomplete)")
             cells = [short_title(stage_row.form_id), stage, stage_row.stage_rule]

@@ -17,21 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QFont,
     QHelpEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPen,
-    QPolygonF,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -48,14 +44,11 @@ from stagewise.core.stages.focus_view import ScoreSeries
 from stagewise.core.stages.records import DecisionInfo, StageRecordInfo, Timeline, TimelinePoint
 from stagewise.ui import style
 from stagewise.ui.dates import format_date
-from stagewise.ui.stages import words
+from stagewise.ui.stages import marks, words
+from stagewise.ui.stages.marks import STEP
 
-STEP = QColor(style.ACCENT)
-RECYCLE = QColor("#5d6d7e")  # neutral slate: a move back is ordinary, not an alarm
 GRID = QColor("#e6e9ec")
 AXIS = QColor("#9aa3ab")
-PAUSE = QColor("#8a939c")
-DECISION = QColor("#4a5560")
 # Okabe & Ito (2008) colour-blind-safe palette; every line also has its own marker shape and dash.
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 SERIES_SHAPES = ("circle", "square", "triangle", "diamond", "cross")
@@ -324,13 +317,13 @@ class TimelineChart(QWidget):
                     p.setPen(QPen(STEP, 3))
                     p.drawLine(QPointF(x, mid), QPointF(x + 18, mid))
                 elif kind == "override":
-                    self._diamond(p, QPointF(x + 9, mid), 5.5)
+                    marks.diamond(p, QPointF(x + 9, mid), 5.5)
                 elif kind == "recycling":
-                    self._curved_arrow(p, QPointF(x + 12, mid - 7), QPointF(x + 12, mid + 7), bulge=8)
+                    marks.curved_arrow(p, QPointF(x + 12, mid - 7), QPointF(x + 12, mid + 7), bulge=8)
                 elif kind == "pause":
-                    self._hatch(p, QRectF(x, mid - 7, 18, 14))
+                    marks.hatch(p, QRectF(x, mid - 7, 18, 14))
                 else:
-                    self._triangle(p, QPointF(x + 9, mid), 6)
+                    marks.triangle(p, QPointF(x + 9, mid), 6)
                 p.setPen(QColor(style.TEXT))
                 p.drawText(QPointF(x + 24, mid + metrics.ascent() / 2 - 1), text)
             x += width + 18
@@ -360,10 +353,10 @@ class TimelineChart(QWidget):
         for span in self.paused_spans:
             x0, x1 = self._x(span.start, rect), self._x(span.end, rect)
             box = QRectF(x0, rect.top(), max(4.0, x1 - x0), rect.height())
-            self._hatch(p, box)
+            marks.hatch(p, box)
             self._small_font(p, -1)
             metrics = p.fontMetrics()
-            text = words.legend("not staged for now")
+            text = words.legend(words.NOT_STAGED_SPAN)
             tip = words.legend(words.PAUSED_LEGEND) + f"\n{format_date(span.start)} – {format_date(span.end)}"
             if span.reason:
                 tip += "\n" + span.reason
@@ -401,7 +394,7 @@ class TimelineChart(QWidget):
             x = self._x(marker.day, rect)
             start = QPointF(x, self._y(marker.before, rect))
             end = QPointF(x, self._y(marker.after, rect))
-            self._curved_arrow(p, start, end, bulge=max(14.0, self._row_h(rect) * 0.5))
+            marks.curved_arrow(p, start, end, bulge=max(14.0, self._row_h(rect) * 0.5))
             self._hits.append(
                 (
                     QRectF(x - 16, min(start.y(), end.y()), 32, abs(end.y() - start.y()) + 1),
@@ -420,7 +413,7 @@ class TimelineChart(QWidget):
                 continue
             centre = QPointF(self._x(rec.effective, rect), self._y(rec.stage, rect))
             if rec.id in overridden:
-                self._diamond(p, centre, 6.5, faded=pt.superseded)
+                marks.diamond(p, centre, 6.5, faded=pt.superseded)
             else:
                 p.setPen(QPen(STEP, 1.5))
                 p.setBrush(QColor(style.BASE) if pt.superseded else STEP)
@@ -439,7 +432,7 @@ class TimelineChart(QWidget):
             level = stacked.get(marker.day, 0)
             stacked[marker.day] = level + 1
             centre = QPointF(x + level * 13, rect.bottom() - 9)
-            self._triangle(p, centre, 6)
+            marks.triangle(p, centre, 6)
             p.setPen(QColor(style.TEXT))
             label = str(marker.number)
             p.drawText(QPointF(centre.x() - metrics.horizontalAdvance(label) / 2, centre.y() - 8), label)
@@ -496,14 +489,14 @@ class TimelineChart(QWidget):
             for a, b in itertools.pairwise(pts):
                 p.drawLine(a, b)
             for pt, centre in zip(series.points, pts, strict=True):
-                self._shape(p, shape, centre, colour)
+                marks.shape(p, shape, centre, colour)
                 self._hits.append(
                     (
                         QRectF(centre.x() - 6, centre.y() - 6, 12, 12),
                         f"{series.instrument} {series.label}: {pt.value:g} ({format_date(pt.day)})",
                     )
                 )
-            self._shape(p, shape, QPointF(lx + 6, rect.top() - 14), colour)
+            marks.shape(p, shape, QPointF(lx + 6, rect.top() - 14), colour)
             p.setPen(QPen(colour, 2, SERIES_DASHES[n % len(SERIES_DASHES)]))
             p.drawLine(QPointF(lx - 4, rect.top() - 14), QPointF(lx + 16, rect.top() - 14))
             p.setPen(QColor(style.TEXT))
@@ -536,117 +529,6 @@ class TimelineChart(QWidget):
             p.drawText(
                 QPointF(x - metrics.horizontalAdvance(label) - 4, stage_rect.top() + metrics.ascent()), label
             )
-
-    # -- marks --------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _diamond(p: QPainter, c: QPointF, r: float, *, faded: bool = False) -> None:
-        poly = QPolygonF(
-            [
-                QPointF(c.x(), c.y() - r),
-                QPointF(c.x() + r, c.y()),
-                QPointF(c.x(), c.y() + r),
-                QPointF(c.x() - r, c.y()),
-            ]
-        )
-        p.setPen(QPen(STEP, 1.6))
-        p.setBrush(QColor(style.BASE) if not faded else QColor("#eef3f3"))
-        p.drawPolygon(poly)
-        p.setBrush(STEP if not faded else QColor(style.BASE))
-        inner = r * 0.45
-        p.drawPolygon(
-            QPolygonF(
-                [
-                    QPointF(c.x(), c.y() - inner),
-                    QPointF(c.x() + inner, c.y()),
-                    QPointF(c.x(), c.y() + inner),
-                    QPointF(c.x() - inner, c.y()),
-                ]
-            )
-        )
-        p.setBrush(Qt.BrushStyle.NoBrush)
-
-    @staticmethod
-    def _triangle(p: QPainter, c: QPointF, r: float) -> None:
-        poly = QPolygonF(
-            [
-                QPointF(c.x(), c.y() - r),
-                QPointF(c.x() + r, c.y() + r * 0.8),
-                QPointF(c.x() - r, c.y() + r * 0.8),
-            ]
-        )
-        p.setPen(QPen(DECISION, 1.2))
-        p.setBrush(QColor("#dfe4e8"))
-        p.drawPolygon(poly)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-
-    @staticmethod
-    def _hatch(p: QPainter, box: QRectF) -> None:
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor("#f1f2f4"))
-        p.drawRect(box)
-        brush = QBrush(PAUSE, Qt.BrushStyle.BDiagPattern)
-        p.setBrush(brush)
-        p.drawRect(box)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(QPen(PAUSE, 1, Qt.PenStyle.DashLine))
-        p.drawRect(box)
-
-    @staticmethod
-    def _curved_arrow(p: QPainter, start: QPointF, end: QPointF, *, bulge: float = 8.0) -> None:
-        """A curved arrow from ``start`` to ``end`` bowing to the left: the recycling mark."""
-        path = QPainterPath(start)
-        ctrl = QPointF(min(start.x(), end.x()) - bulge, (start.y() + end.y()) / 2)
-        path.quadTo(ctrl, end)
-        pen = QPen(RECYCLE, 2)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        p.setPen(pen)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawPath(path)
-        # Arrow head along the curve's end tangent.
-        angle = math.atan2(end.y() - ctrl.y(), end.x() - ctrl.x())
-        size = 7.0
-        left = QPointF(end.x() - size * math.cos(angle - 0.45), end.y() - size * math.sin(angle - 0.45))
-        right = QPointF(end.x() - size * math.cos(angle + 0.45), end.y() - size * math.sin(angle + 0.45))
-        p.setBrush(RECYCLE)
-        p.setPen(QPen(RECYCLE, 1))
-        p.drawPolygon(QPolygonF([end, left, right]))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-
-    @staticmethod
-    def _shape(p: QPainter, shape: str, c: QPointF, colour: QColor) -> None:
-        p.setPen(QPen(colour, 1.5))
-        p.setBrush(QColor(style.BASE))
-        r = 4.5
-        if shape == "circle":
-            p.drawEllipse(c, r, r)
-        elif shape == "square":
-            p.drawRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
-        elif shape == "triangle":
-            p.drawPolygon(
-                QPolygonF(
-                    [
-                        QPointF(c.x(), c.y() - r - 1),
-                        QPointF(c.x() + r, c.y() + r),
-                        QPointF(c.x() - r, c.y() + r),
-                    ]
-                )
-            )
-        elif shape == "diamond":
-            p.drawPolygon(
-                QPolygonF(
-                    [
-                        QPointF(c.x(), c.y() - r - 1),
-                        QPointF(c.x() + r + 1, c.y()),
-                        QPointF(c.x(), c.y() + r + 1),
-                        QPointF(c.x() - r - 1, c.y()),
-                    ]
-                )
-            )
-        else:
-            p.drawLine(QPointF(c.x() - r, c.y() - r), QPointF(c.x() + r, c.y() + r))
-            p.drawLine(QPointF(c.x() - r, c.y() + r), QPointF(c.x() + r, c.y() - r))
-        p.setBrush(Qt.BrushStyle.NoBrush)
 
     # -- tooltips -----------------------------------------------------------------------------------
 

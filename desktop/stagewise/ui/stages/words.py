@@ -10,7 +10,7 @@ from PySide6.QtCore import QCoreApplication
 
 from stagewise.core.enums import DecisionKind, Stage, StageBasis
 from stagewise.core.stages.interventions import InterventionModel
-from stagewise.core.stages.labels import clinician_label
+from stagewise.core.stages.labels import NOT_STAGED_WORDING, abbreviation, clinician_label
 
 
 def _tr(text: str) -> str:
@@ -22,18 +22,9 @@ def stage(value: Stage | None) -> str:
     return _tr(clinician_label(value))
 
 
-# Short names for the timeline's axis and markers (the TTM literature's usual abbreviations).
-_SHORT = {
-    Stage.PRECONTEMPLATION: "PC",
-    Stage.CONTEMPLATION: "C",
-    Stage.PREPARATION: "P",
-    Stage.ACTION: "A",
-    Stage.MAINTENANCE: "M",
-}
-
-
 def stage_short(value: Stage | None) -> str:
-    return _tr("—") if value is None else _tr(_SHORT[Stage(value)])
+    """The stage table's abbreviation (``PC`` … ``M``; ``—`` for not staged)."""
+    return _tr(abbreviation(value))
 
 
 def basis(value: StageBasis) -> str:
@@ -41,7 +32,7 @@ def basis(value: StageBasis) -> str:
         StageBasis.INSTRUMENT: _tr("as proposed by the questionnaire"),
         StageBasis.OVERRIDE: _tr("clinician's stage (differs from the proposal)"),
         StageBasis.CLINICAL_JUDGEMENT: _tr("clinical judgement"),
-        StageBasis.NOT_STAGED: _tr("not staged for now"),
+        StageBasis.NOT_STAGED: _tr(NOT_STAGED_WORDING.lower()),
     }
     return names[StageBasis(value)]
 
@@ -83,7 +74,8 @@ def direction(value: str | None) -> str:
 
 RECYCLING_LEGEND = "moved back (recycling)"
 OVERRIDE_LEGEND = "differs from the proposed stage"
-PAUSED_LEGEND = "not staged for now (reminders paused)"
+NOT_STAGED_SPAN = NOT_STAGED_WORDING.lower()  # the words on a hatched span of the timeline
+PAUSED_LEGEND = f"{NOT_STAGED_SPAN} (reminders paused)"
 DECISION_LEGEND = "intervention decision"
 
 
