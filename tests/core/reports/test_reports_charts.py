@@ -65,6 +65,21 @@ def test_move_back_after_a_pause_still_counts_as_recycling() -> None:
     assert texts.count("not staged for now") == 2  # on the span and in the legend: one wording
 
 
+def test_a_narrow_pause_is_labelled_up_the_span() -> None:
+    history = [_entry((1, 10), Stage.ACTION), _entry((4, 1), None), _entry((4, 25), Stage.CONTEMPLATION)]
+    drawing = charts.stage_timeline(history, START, END, stage_names=CLINICAL_STAGE_NAMES)
+
+    def words(n: Any) -> list[str]:
+        return [c.text for c in getattr(n, "contents", []) if isinstance(c, String)]
+
+    turns = [
+        tuple(round(v, 9) for v in n.transform[:4])
+        for n in _walk(drawing)
+        if isinstance(n, Group) and "not staged for now" in words(n)
+    ]
+    assert (0, 1, -1, 0) in turns  # on the span, turned a quarter, reading upwards (the other is the legend)
+
+
 def test_stage_rows_are_ordered_bottom_up() -> None:
     drawing = charts.stage_timeline([], START, END, stage_names=CLINICAL_STAGE_NAMES)
     rows = {

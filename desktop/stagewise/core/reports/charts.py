@@ -208,6 +208,27 @@ def line_sample(
 STAGES_BOTTOM_UP = tuple(Stage)
 
 
+def _gap_words(group: Group, label: str, centre: float, width: float, top: float) -> None:
+    """The words on a not-staged span, on a white patch under its top edge; on a narrow span they run up
+    the span (as on the screen), and where even that has no room the legend alone explains the hatching."""
+    text_w = stringWidth(label, FONT, 6.5)
+    if text_w + 4 <= width:
+        group.add(
+            Rect(
+                centre - text_w / 2 - 1.5, top - 10, text_w + 3, 8.5, fillColor=colors.white, strokeColor=None
+            )
+        )
+        group.add(String(centre, top - 8, label, fontName=FONT, fontSize=6.5, textAnchor="middle"))
+    elif width >= 10:
+        words = Group(
+            Rect(-1.5, -6.6, text_w + 3, 8.8, fillColor=colors.white, strokeColor=None),
+            String(0, -4.7, label, fontName=FONT, fontSize=6.5),
+        )
+        words.translate(centre, top - 4 - text_w)
+        words.rotate(90)
+        group.add(words)
+
+
 def _timeline_legend(
     has_gap: bool, has_proposed: bool, gap_legend: str, back_legend: str = "moved back a stage (recycling)"
 ) -> list[tuple[Group, str]]:
@@ -329,29 +350,7 @@ def stage_timeline(
     for xa, xb in gaps:
         w = max(xb - xa, 1.5)
         hatch(g, xa, y0 + 0.5, w, ph - 0.5)
-        label = gap_label
-        if stringWidth(label, FONT, 6.5) + 4 <= w:
-            g.add(
-                Rect(
-                    xa + w / 2 - stringWidth(label, FONT, 6.5) / 2 - 1.5,
-                    y0 + ph - 10,
-                    stringWidth(label, FONT, 6.5) + 3,
-                    8.5,
-                    fillColor=colors.white,
-                    strokeColor=None,
-                )
-            )
-            g.add(
-                String(
-                    xa + w / 2,
-                    y0 + ph - 8,
-                    label,
-                    fontName=FONT,
-                    fontSize=6.5,
-                    textAnchor="middle",
-                    fillColor=colors.black,
-                )
-            )
+        _gap_words(g, gap_label, xa + w / 2, w, y0 + ph)
     for m in markers:
         g.add(m)
 

@@ -56,7 +56,7 @@ SERIES_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLin
 # Band shading: a light grey ramp (as in the printed charts), so the coloured lines stay in front.
 BAND_FILLS = tuple(QColor(c) for c in ("#ffffff", "#f3f4f5", "#e8eaec", "#dde0e3", "#d2d6da", "#c8ccd1"))
 SCORE_TICKS = 4  # at most this many score-axis steps in the small score panel
-TIME_TICK_SPACING = 110.0  # pixels per date tick at most
+TIME_TICK_SPACING = 72.0  # pixels per date tick at most (a "Jan 2024" label is about 55 wide)
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,11 +447,17 @@ class TimelineChart(QWidget):
     def _draw_scores(self, p: QPainter, rect: QRectF) -> None:
         first = self.score_lines[0]  # every line of a chart shares its axis, bands and reference lines
         y_of = LinearScale(first.low, first.high, rect.bottom(), rect.top())
+        # The title, then the legend; when both do not fit, the legend alone (the chart list above names
+        # the chart), its labels shortened to the room left.
+        self._small_font(p, -1)
+        legend_w = sum(40 + p.fontMetrics().horizontalAdvance(s.label) for s in self.score_lines)
         self._small_font(p, 0, bold=True)
-        p.setPen(QColor(style.TEXT))
         title = first.instrument
+        title_w = p.fontMetrics().horizontalAdvance(title) + 20
+        if title_w + legend_w > rect.width():
+            title, title_w = "", 0
+        p.setPen(QColor(style.TEXT))
         p.drawText(QPointF(rect.left(), rect.top() - 10), title)
-        title_w = p.fontMetrics().horizontalAdvance(title)
         # Bands (a light grey ramp, named in their tooltips), axis, grid, ticks and reference lines.
         for span in band_spans(first.bands, y_of):
             if not span.visible:
@@ -479,7 +485,7 @@ class TimelineChart(QWidget):
         p.drawLine(rect.bottomLeft(), rect.bottomRight())
         p.drawLine(rect.bottomLeft(), rect.topLeft())
         # Lines, each with its own colour, dash and marker shape; the legend follows the title.
-        lx = rect.left() + title_w + 20
+        lx = rect.left() + title_w
         for n, series in enumerate(self.score_lines):
             colour = QColor(SERIES_COLOURS[n % len(SERIES_COLOURS)])
             shape = SERIES_SHAPES[n % len(SERIES_SHAPES)]
@@ -496,12 +502,16 @@ class TimelineChart(QWidget):
                         f"{series.instrument} {series.label}: {pt.value:g} ({format_date(pt.day)})",
                     )
                 )
+            room = int(rect.right() - lx - 22)
+            if room < 24:
+                continue  # no room left for this entry: its tooltip still names the line
             marks.shape(p, shape, QPointF(lx + 6, rect.top() - 14), colour)
             p.setPen(QPen(colour, 2, SERIES_DASHES[n % len(SERIES_DASHES)]))
             p.drawLine(QPointF(lx - 4, rect.top() - 14), QPointF(lx + 16, rect.top() - 14))
             p.setPen(QColor(style.TEXT))
-            p.drawText(QPointF(lx + 22, rect.top() - 14 + metrics.ascent() / 2 - 1), series.label)
-            lx += 40 + metrics.horizontalAdvance(series.label)
+            label = metrics.elidedText(series.label, Qt.TextElideMode.ElideRight, room)
+            p.drawText(QPointF(lx + 22, rect.top() - 14 + metrics.ascent() / 2 - 1), label)
+            lx += 40 + metrics.horizontalAdvance(label)
 
     def _draw_dates(self, p: QPainter, rect: QRectF, stage_rect: QRectF) -> None:
         assert self.first is not None
