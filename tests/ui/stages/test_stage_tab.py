@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from stagewise.core import users
 from stagewise.core.administrations import lifecycle as administrations
 from stagewise.core.clients import records as clients
+from stagewise.core.instruments import load_library
 from stagewise.core.models import AdministrationMode, DecisionKind, Stage, StageBasis
 from stagewise.core.paths import AppPaths
 from stagewise.core.stages import records as stages
@@ -444,6 +445,15 @@ def test_screenshot_stage_tab_with_recycling_pause_overrides_decisions_and_score
     assert chart.score_lines
     assert chart.score_lines[0].score == "readiness"
     assert len(chart.score_lines[0].points) == 3
+    # The score list offers each chart of the instrument file's [presentation], titled as in the file.
+    urica = load_library().get("urica-32").charts
+    box = tab.score_combo
+    combo = [(box.itemData(i), box.itemText(i)) for i in range(box.count())]
+    assert combo == [("urica-32", urica[0].title), ("urica-32#2", urica[1].title)]
+    tab.score_combo.setCurrentIndex(1)
+    assert [line.score for line in chart.score_lines] == list(urica[1].score_names)
+    assert (chart.score_lines[0].low, chart.score_lines[0].high) == urica[1].axes[0]  # item means 1–5
+    tab.score_combo.setCurrentIndex(0)
     qtbot.waitUntil(lambda: chart.isVisible() and chart.height() > 300)
     qtbot.waitUntil(lambda: all(c.isVisible() and c.height() > 60 for c in tab.panel.cards[:3]))
     path = shoot(tab, "stage_tab")
@@ -484,3 +494,34 @@ def test_stage_tab_in_the_chart_window_with_the_lead_s_integration_lines(
     assert len(tab.chart.recycling_markers) == 1
     assert tab.stage_label.toolTip() == "The client sees: “Thinking about change”"
     shoot(chart, "chart_window_stage_tab")
+
+
+def test_score_panel_draws_the_instrument_files_bands(qtbot: QtBot, ctx: AppContext) -> None:
+    """PHQ-9 (given without a focus) is shaded by its file's severity bands, on its file's axis."""
+    assert ctx.practice is not None
+    assert ctx.user is not None
+    me = client(ctx)
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    with ctx.practice.session_factory.begin() as s:
+        info = administrations.start(
+            s,
+            client_id=me.id,
+            focus_id=None,
+            form_id="phq-9",
+            mode=AdministrationMode.CLINICIAN,
+            by_user_id=ctx.user.id,
+            actor="casey",
+            now=when,
+        )
+        for item in load_library().get("phq-9").items:
+            administrations.answer(s, info.id, item.id, 1)
+        administrations.complete(s, info.id, actor="casey", now=when)
+    seed(ctx, focus_id(ctx), Stage.CONTEMPLATION, 5)
+    tab = make_tab(qtbot, ctx)
+    (phq,) = load_library().get("phq-9").charts
+    lines = tab.chart.score_lines
+    assert [line.chart for line in lines] == ["phq-9"]
+    assert lines[0].bands == phq.bands
+    assert (lines[0].low, lines[0].high) == (0, 27)
+    assert lines[0].points[0].value == 9
+    assert tab.score_combo.currentText() == phq.title

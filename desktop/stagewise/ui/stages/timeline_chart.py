@@ -55,7 +55,9 @@ SERIES_SHAPES = ("circle", "square", "triangle", "diamond", "cross")
 SERIES_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 # Band shading: a light grey ramp (as in the printed charts), so the coloured lines stay in front.
 BAND_FILLS = tuple(QColor(c) for c in ("#ffffff", "#f3f4f5", "#e8eaec", "#dde0e3", "#d2d6da", "#c8ccd1"))
-SCORE_TICKS = 4  # at most this many score-axis steps in the small score panel
+SCORE_TICKS = 4  # at most this many score-axis steps in the small score panel …
+SCORE_TICK_SPACING = 22.0  # … and at least this many pixels apart
+SCORE_LEGEND_ROW = 18.0  # pixels per row of the score panel's legend
 TIME_TICK_SPACING = 72.0  # pixels per date tick at most (a "Jan 2024" label is about 55 wide)
 
 
@@ -132,6 +134,7 @@ class TimelineChart(QWidget):
         self._hits: list[tuple[QRectF, str]] = []
         self._left = 140.0
         self._legend_h = 26.0
+        self._score_legend_rows = 1
         self.setAccessibleName(self.tr("Stage timeline"))
 
     def sizeHint(self) -> QSize:
@@ -231,10 +234,11 @@ class TimelineChart(QWidget):
         top = self._legend_h + 16.0
         bottom_axis = 26.0
         if self.score_lines:
-            usable = h - top - bottom_axis - 30.0
+            legend_extra = SCORE_LEGEND_ROW * (self._score_legend_rows - 1)  # a legend on more rows
+            usable = h - top - bottom_axis - 30.0 - legend_extra
             stage_h = usable * 0.62
             stage = QRectF(left, top, right - left, stage_h)
-            score_top = stage.bottom() + 40.0
+            score_top = stage.bottom() + 40.0 + legend_extra
             score = QRectF(left, score_top, right - left, h - bottom_axis - score_top)
             return stage, score
         return QRectF(left, top, right - left, h - top - bottom_axis - 22.0), None
@@ -271,6 +275,8 @@ class TimelineChart(QWidget):
         font = self._small_font(p, 0)
         self._left = 22.0 + max(p.fontMetrics().horizontalAdvance(words.stage(s)) for s in Stage)
         self._legend_h = self._draw_legend(p, draw=False)
+        w = float(self.width())
+        self._score_legend_rows = self._score_legend(p, self._left, w - self.MARGIN_RIGHT, 0.0, draw=False)
         stage_rect, score_rect = self._panels()
         del font
         self._draw_legend(p)
@@ -447,17 +453,6 @@ class TimelineChart(QWidget):
     def _draw_scores(self, p: QPainter, rect: QRectF) -> None:
         first = self.score_lines[0]  # every line of a chart shares its axis, bands and reference lines
         y_of = LinearScale(first.low, first.high, rect.bottom(), rect.top())
-        # The title, then the legend; when both do not fit, the legend alone (the chart list above names
-        # the chart), its labels shortened to the room left.
-        self._small_font(p, -1)
-        legend_w = sum(40 + p.fontMetrics().horizontalAdvance(s.label) for s in self.score_lines)
-        self._small_font(p, 0, bold=True)
-        title = first.instrument
-        title_w = p.fontMetrics().horizontalAdvance(title) + 20
-        if title_w + legend_w > rect.width():
-            title, title_w = "", 0
-        p.setPen(QColor(style.TEXT))
-        p.drawText(QPointF(rect.left(), rect.top() - 10), title)
         # Bands (a light grey ramp, named in their tooltips), axis, grid, ticks and reference lines.
         for span in band_spans(first.bands, y_of):
             if not span.visible:
@@ -467,7 +462,8 @@ class TimelineChart(QWidget):
             self._hits.append((box, f"{first.instrument}: {span.label}"))
         self._small_font(p, -1)
         metrics = p.fontMetrics()
-        for value in nice_ticks(first.low, first.high, SCORE_TICKS):
+        steps = min(SCORE_TICKS, max(2, int(rect.height() // SCORE_TICK_SPACING)))
+        for value in nice_ticks(first.low, first.high, steps):
             y = y_of(value)
             p.setPen(QPen(GRID, 1))
             p.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
@@ -484,8 +480,7 @@ class TimelineChart(QWidget):
         p.setPen(QPen(AXIS, 1))
         p.drawLine(rect.bottomLeft(), rect.bottomRight())
         p.drawLine(rect.bottomLeft(), rect.topLeft())
-        # Lines, each with its own colour, dash and marker shape; the legend follows the title.
-        lx = rect.left() + title_w
+        # Lines, each with its own colour, dash and marker shape; the title and legend go above.
         for n, series in enumerate(self.score_lines):
             colour = QColor(SERIES_COLOURS[n % len(SERIES_COLOURS)])
             shape = SERIES_SHAPES[n % len(SERIES_SHAPES)]
@@ -502,16 +497,39 @@ class TimelineChart(QWidget):
                         f"{series.instrument} {series.label}: {pt.value:g} ({format_date(pt.day)})",
                     )
                 )
-            room = int(rect.right() - lx - 22)
-            if room < 24:
-                continue  # no room left for this entry: its tooltip still names the line
-            marks.shape(p, shape, QPointF(lx + 6, rect.top() - 14), colour)
-            p.setPen(QPen(colour, 2, SERIES_DASHES[n % len(SERIES_DASHES)]))
-            p.drawLine(QPointF(lx - 4, rect.top() - 14), QPointF(lx + 16, rect.top() - 14))
+        top = rect.top() - 14 - SCORE_LEGEND_ROW * (self._score_legend_rows - 1)
+        self._score_legend(p, rect.left(), rect.right(), top, draw=True)
+
+    def _score_legend(self, p: QPainter, left: float, right: float, top: float, *, draw: bool) -> int:
+        """The chart's title, then one entry per line (marker, dash, label), wrapping onto more rows from
+        ``top`` downwards; returns the number of rows.  Every line keeps its legend entry: nothing relies
+        on colour alone."""
+        self._small_font(p, 0, bold=True)
+        title = p.fontMetrics().elidedText(
+            self.score_lines[0].instrument, Qt.TextElideMode.ElideRight, int(right - left)
+        )
+        if draw:
             p.setPen(QColor(style.TEXT))
-            label = metrics.elidedText(series.label, Qt.TextElideMode.ElideRight, room)
-            p.drawText(QPointF(lx + 22, rect.top() - 14 + metrics.ascent() / 2 - 1), label)
-            lx += 40 + metrics.horizontalAdvance(label)
+            p.drawText(QPointF(left, top + 4), title)
+        x = left + p.fontMetrics().horizontalAdvance(title) + 20
+        self._small_font(p, -1)
+        metrics = p.fontMetrics()
+        row = 0
+        for n, series in enumerate(self.score_lines):
+            label = metrics.elidedText(series.label, Qt.TextElideMode.ElideRight, int(right - left - 40))
+            width = 40 + metrics.horizontalAdvance(label)
+            if x > left and x + width - 18 > right:
+                x, row = left, row + 1
+            if draw:
+                y = top + row * SCORE_LEGEND_ROW
+                colour = QColor(SERIES_COLOURS[n % len(SERIES_COLOURS)])
+                marks.shape(p, SERIES_SHAPES[n % len(SERIES_SHAPES)], QPointF(x + 6, y), colour)
+                p.setPen(QPen(colour, 2, SERIES_DASHES[n % len(SERIES_DASHES)]))
+                p.drawLine(QPointF(x - 4, y), QPointF(x + 16, y))
+                p.setPen(QColor(style.TEXT))
+                p.drawText(QPointF(x + 22, y + metrics.ascent() / 2 - 1), label)
+            x += width
+        return row + 1
 
     def _draw_dates(self, p: QPainter, rect: QRectF, stage_rect: QRectF) -> None:
         assert self.first is not None
