@@ -153,8 +153,9 @@ def build_charts(
     labels.update({d.name: d.label for d in fm.derived})
     labels.update({n.output: n.label for n in fm.norms})
     if fm.presentation is None:
-        names = [d.name for d in fm.derived if d.name in ranges] or [s.name for s in fm.scores][:6]
-        charts = [ChartModel(scores=names)]
+        derived = [d.name for d in fm.derived if d.name in ranges]
+        names = derived or [s.name for s in fm.scores if s.name in ranges][:6]
+        charts = [ChartModel(scores=names)] if names else []
     else:
         charts = list(fm.presentation.charts)
     out = []
