@@ -275,8 +275,9 @@ class TimelineChart(QWidget):
         font = self._small_font(p, 0)
         self._left = 22.0 + max(p.fontMetrics().horizontalAdvance(words.stage(s)) for s in Stage)
         self._legend_h = self._draw_legend(p, draw=False)
-        w = float(self.width())
-        self._score_legend_rows = self._score_legend(p, self._left, w - self.MARGIN_RIGHT, 0.0, draw=False)
+        right = float(self.width()) - self.MARGIN_RIGHT
+        rows = self._score_legend(p, self._left, right, 0.0, draw=False) if self.score_lines else 1
+        self._score_legend_rows = rows
         stage_rect, score_rect = self._panels()
         del font
         self._draw_legend(p)
