@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-REVISIONS: tuple[str, ...] = ("0001", "0002")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
 
 VERSION_TABLE = "alembic_version"
 

@@ -119,7 +119,7 @@ def test_start_refuses_a_removed_or_foreign_focus(s: Session, world: World, libr
     focus.active = False
     with pytest.raises(ConflictError, match="removed"):
         adm.start(
-            s, client_id=world.client_id, focus_id=world.mood_id, form_id="phq-9", mode=CLIN,
+            s, client_id=world.client_id, focus_id=world.mood_id, form_id="urica-32", mode=CLIN,
             by_user_id=world.user_id, actor=None, library=library,
         )  # fmt: skip
     with pytest.raises(NotFoundError):
@@ -450,3 +450,22 @@ def test_screen_has_the_questions_and_nothing_about_the_client(
     ladder_view = adm.screen(s, ladder.id)
     values = [o.value for o in ladder_view.items[0].options]
     assert values == sorted(values, reverse=True)  # the ladder shows its top rung first
+
+
+def test_client_level_measures_are_filed_without_a_focus(s: Session, world: World, library: Library) -> None:
+    """PHQ-9 and GAD-7 are about the client: whichever focus the screen had selected, one history."""
+    assert library.get("phq-9").client_level and library.get("gad-7").client_level
+    assert not any(library.get(f).client_level for f in ("urica-32", "audit", "audit-c", "dast-10"))
+    ids = []
+    for n, focus in enumerate((world.alcohol_id, world.mood_id, None)):
+        info = adm.start(
+            s, client_id=world.client_id, focus_id=focus, form_id="phq-9", mode=CLIN,
+            by_user_id=world.user_id, actor="dr.lee", library=library, now=T0 + dt.timedelta(days=7 * n),
+        )  # fmt: skip
+        assert (info.focus_id, info.behaviour_text) == (None, None)
+        _give_all(s, info.id, 1, library, "phq-9")
+        adm.complete(s, info.id, actor="dr.lee", now=T0 + dt.timedelta(days=7 * n, minutes=5))
+        ids.append(info.id)
+    assert [h.id for h in adm.history(s, client_id=world.client_id, form_id="phq-9")] == ids
+    last = adm.previous(s, ids[2])
+    assert last is not None and last.id == ids[1]

@@ -1,8 +1,8 @@
 """Schema upgrades on open: automatic backup first, the backup put back on failure, newer files refused.
 
-Most tests run against a temporary copy of the migrations folder with a real extra revision (an index and
-a table) added on top: the practice is created at the shipped head (0002) with the shipped scripts, then
-opened by a "newer Stagewise" that knows 0003.
+These tests run against a temporary copy of the migrations folder with a real extra revision "9999" (an
+index and a table) added on top of the shipped head: the practice is created at the shipped head with the
+shipped scripts, then opened by a "newer Stagewise" that knows 9999.
 """
 
 from __future__ import annotations
@@ -20,15 +20,18 @@ from stagewise.core.audit import trail as audit
 from stagewise.core.errors import MigrationError, NewerVersionError
 from stagewise.core.models import MaintenanceLog, Setting
 from stagewise.core.storage import backup, keys, migrate, store
+from stagewise.migrations import REVISIONS
 from tests.conftest import PASSPHRASE
 
-REVISION_0003 = '''"""test revision: an index and a table"""
+HEAD = REVISIONS[-1]  # the shipped head; the test revision "9999" goes on top of it
+
+REVISION_9999 = f'''"""test revision: an index and a table"""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0003"
-down_revision = "0002"
+revision = "9999"
+down_revision = "{HEAD}"
 branch_labels = None
 depends_on = None
 
@@ -46,7 +49,7 @@ def downgrade() -> None:
 
 @pytest.fixture
 def old_practice(practice_path: Path) -> tuple[Path, bytes]:
-    """A practice at the shipped head (0002) with a little data, closed."""
+    """A practice at the shipped head with a little data, closed."""
     created = store.create_practice(practice_path, PASSPHRASE)
     with created.practice as p, p.session_factory.begin() as s:
         s.add(Setting(key="test.marker", value=42))
@@ -58,7 +61,7 @@ def old_practice(practice_path: Path) -> tuple[Path, bytes]:
 def newer_scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     location = tmp_path / "migrations"
     shutil.copytree(migrate.SCRIPT_LOCATION, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0003_test.py").write_text(REVISION_0003)
+    (location / "versions" / "9999_test.py").write_text(REVISION_9999)
     monkeypatch.setattr(migrate, "SCRIPT_LOCATION", location)
     return location
 
@@ -83,14 +86,14 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 def test_shipped_state_is_at_head(practice: store.Practice) -> None:
     state = migrate.state(practice.engine)
-    assert state.current == state.head == migrate.head_revision() == "0002"
+    assert state.current == state.head == migrate.head_revision() == HEAD
     assert (state.known, state.pending, state.newer) == (True, False, False)
 
 
 def test_older_file_is_backed_up_then_migrated(old_practice: tuple[Path, bytes], newer_scripts: Path) -> None:
     path, key = old_practice
     with store.open_practice(path, key) as p:
-        assert migrate.state(p.engine).current == "0003"
+        assert migrate.state(p.engine).current == "9999"
         assert {"ix_test_maintenance_ok", "test_extra"} <= _tables(p)
         with p.session_factory() as s:
             marker = s.get(Setting, "test.marker")
@@ -101,12 +104,12 @@ def test_older_file_is_backed_up_then_migrated(old_practice: tuple[Path, bytes],
             newest = audit.recent(s, limit=1)[0]
             assert (newest.action, newest.details["from"], newest.details["to"]) == (
                 "migrate",
-                "0002",
-                "0003",
+                HEAD,
+                "9999",
             )
             assert audit.verify_chain(s).ok
-    pre = path.with_name("practice.stagewise.pre-upgrade-0002")
-    assert backup.verify_backup_file(pre, key).revision == "0002"
+    pre = path.with_name(f"practice.stagewise.pre-upgrade-{HEAD}")
+    assert backup.verify_backup_file(pre, key).revision == HEAD
     assert keys.keyfile_path(pre).exists()
 
 
@@ -117,8 +120,8 @@ def test_injected_failure_restores_the_backup_and_says_so(
     monkeypatch.setenv(migrate.FAILURE_INJECTION_ENV, "1")
     with pytest.raises(MigrationError, match=r"restored from the backup taken just before \(practice"):
         store.open_practice(path, key)
-    assert _revision(path, key) == "0002"
-    monkeypatch.undo()  # back to the shipped scripts, no injection: the file is a sound 0002 practice
+    assert _revision(path, key) == HEAD
+    monkeypatch.undo()  # back to the shipped scripts, no injection: the file is a sound practice at HEAD
     with store.open_practice(path, key, check_integrity=True) as p:
         assert "test_extra" not in _tables(p)
         with p.session_factory() as s:
@@ -167,8 +170,8 @@ def test_current_revision_reads_the_version_table_like_alembic(practice_path: Pa
     created = store.create_practice(practice_path, PASSPHRASE)
     with created.practice as p:
         with p.engine.connect() as conn:
-            assert migrate.current_revision(conn) == "0002"
-            assert MigrationContext.configure(conn).get_current_revision() == "0002"
+            assert migrate.current_revision(conn) == HEAD
+            assert MigrationContext.configure(conn).get_current_revision() == HEAD
 
 
 def test_opening_a_current_practice_does_not_import_alembic(practice_path: Path) -> None:
@@ -195,6 +198,6 @@ def test_opening_a_current_practice_does_not_import_alembic(practice_path: Path)
 
 
 def test_other_script_locations_are_read_through_alembic(newer_scripts: Path) -> None:
-    assert migrate.head_revision() == "0003"
-    assert migrate.is_known_revision("0003")
+    assert migrate.head_revision() == "9999"
+    assert migrate.is_known_revision("9999")
     assert not migrate.is_known_revision("ffff_from_the_future")

@@ -156,7 +156,8 @@ def start(
     Args:
         session: the caller's transaction.
         client_id: the client (a discharged client is allowed: follow-up measurement).
-        focus_id: the focus the answers refer to; its phrase fills "[the behaviour]".
+        focus_id: the focus the answers refer to; its phrase fills "[the behaviour]".  Ignored for a
+            client-level instrument (``subject = "client"``: PHQ-9, GAD-7), which is always filed without one.
         form_id: the instrument (its newest version in ``library``).
         mode: ``clinician`` (read out / entered by the clinician) or ``client`` (the client answers).
         by_user_id: the clinician giving it.
@@ -172,6 +173,9 @@ def start(
     client = session.get(Client, client_id)
     if client is None:
         raise NotFoundError(f"There is no client {client_id}.")
+    form = (library or load_library()).get(form_id)
+    if form.client_level:
+        focus_id = None  # about the client as a whole: one history whatever focus the screen has selected
     behaviour: str | None = None
     if focus_id is not None:
         focus = session.get(Focus, focus_id)
@@ -184,7 +188,6 @@ def start(
         behaviour = behaviour_phrase(focus)
     if by_user_id is not None and session.get(User, by_user_id) is None:
         raise NotFoundError(f"There is no user {by_user_id}.")
-    form = (library or load_library()).get(form_id)
     version = snapshot(session, form)
     adm = Administration(
         client_id=client_id,

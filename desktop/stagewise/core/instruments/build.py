@@ -244,7 +244,7 @@ def build_form(fm: FormModel, *, source_text: str, sha256: str, path: Path) -> t
         wording_notes=tuple(fm.wording_notes), rules=tuple(fm.rules), optional_rules=tuple(fm.optional_rules),
         behaviour_default=fm.behaviour_default, no_stage_note=fm.no_stage_note,
         result_notes=tuple(fm.result_notes), charts=charts, source_text=source_text,
-        sha256=sha256, path=path, _allowed=dict(allowed), _ranges=ranges,
+        sha256=sha256, path=path, subject=fm.subject, _allowed=dict(allowed), _ranges=ranges,
         _flagged=tuple(it for it in items if it.flag is not None),
         _required=tuple(it.id for it in items if not it.optional),
         _flip={k: min(v) + max(v) for k, v in allowed.items()},

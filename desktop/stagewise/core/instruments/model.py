@@ -317,12 +317,20 @@ class Form:
     source_text: str
     sha256: str
     path: Path
+    # "focus": about one behaviour focus, filed and trended per focus; "client": about the client as a whole
+    # (symptom measures), given without a focus and trended once per client.
+    subject: str = "focus"
     # Precomputed at load time for fast scoring: item id -> allowed values / scale.
     _allowed: dict[str, frozenset[Number]] = field(default_factory=dict, repr=False, compare=False)
     _ranges: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False, compare=False)
     _flagged: tuple[Item, ...] = field(default=(), repr=False, compare=False)  # items with a flag
     _required: tuple[str, ...] = field(default=(), repr=False, compare=False)  # non-optional item ids
     _flip: dict[str, Number] = field(default_factory=dict, repr=False, compare=False)  # min + max per item
+
+    @property
+    def client_level(self) -> bool:
+        """True for a measure about the client as a whole (no focus; one history per client)."""
+        return self.subject == "client"
 
     @property
     def is_unverified(self) -> bool:

@@ -29,6 +29,8 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 Version = Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+){0,3}$")]
 Loinc = Annotated[str, StringConstraints(pattern=r"^(LA)?[0-9]{1,6}-[0-9]$")]
 StageName = Literal["precontemplation", "contemplation", "preparation", "action", "maintenance"]
+# What an instrument is about: one behaviour focus (URICA, AUDIT …) or the client as a whole (PHQ-9, GAD-7).
+Subject = Literal["focus", "client"]
 LicenceStatus = Literal["public_domain", "free_with_attribution", "non_commercial", "permission_unverified"]
 
 
@@ -182,6 +184,7 @@ class FormModel(_Strict):
     title: Text
     short_title: Text
     order: StrictInt = 100
+    subject: Subject = "focus"
     citation: Text
     # Author–year form shown on screens ("Kroenke et al. 2001"); derived from ``citation`` if absent.
     citation_short: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
