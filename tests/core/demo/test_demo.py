@@ -132,6 +132,15 @@ def test_phq9_and_gad7_are_correlated(demo: tuple[DemoSummary, store.Practice]) 
     assert statistics.correlation([p for p, _ in pairs], [g for _, g in pairs]) > 0.3
 
 
+def test_symptom_measures_are_filed_for_the_client(demo: tuple[DemoSummary, store.Practice]) -> None:
+    _, practice = demo
+    rows = _rows(practice, "SELECT form_id, focus_id IS NULL, count(*) FROM administration GROUP BY 1, 2")
+    filed = {(str(form), bool(no_focus)): int(str(n)) for form, no_focus, n in rows}
+    assert filed[("phq-9", True)] > 0 and filed[("gad-7", True)] > 0
+    assert ("phq-9", False) not in filed and ("gad-7", False) not in filed
+    assert ("urica-32", True) not in filed  # behaviour measures keep their focus
+
+
 def test_notes_are_searchable_and_varied(demo: tuple[DemoSummary, store.Practice]) -> None:
     summary, practice = demo
     from stagewise.core.notes.drafts import list_notes, search_notes

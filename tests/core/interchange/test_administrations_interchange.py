@@ -81,6 +81,7 @@ def test_export_shape(exported: dict[str, Any]) -> None:
         "stage_rule",
     }
     phq = items[1]
+    assert phq["focus"] is None  # client-level: started with "mood" selected, filed for the client
     assert list(phq["answers"])[:2] == ["1", "2"]  # printed order, not the order answered
     (alert,) = phq["risk_alerts"]
     assert alert["flag"] == "phq9_item9_positive"
@@ -212,6 +213,7 @@ def test_import_without_alert_records_raises_fresh_alerts(practice: store.Practi
             actor="admin", library=library,
         )  # fmt: skip
         got = adm.get(s, new_id)
+        assert got.focus_id is None  # a PHQ-9 filed under a focus by an older version: client-level now
         assert got.result is not None
         assert got.result.scores["total"] == 2
         (alert,) = risk.open_alerts(s, client_id=world.client_id)

@@ -150,12 +150,13 @@ class Writer:
         aid = self.adm_id
         started = b.session_ms(day)
         mode = "client" if rng.random() < 0.4 else "clinician"
-        behaviour = f.kind.phrase if form.behaviour_default else None
+        behaviour = f.kind.phrase if form.behaviour_default and not form.client_level else None
+        focus_id = None if form.client_level else f.id  # PHQ-9, GAD-7: about the client, not the focus
         if not complete:
             keep = dict(list(answers.items())[: max(1, len(answers) // 2)])
             nxt = next((it.id for it in form.items if it.id not in keep), None)
             self.buf.adm.append(
-                (aid, c.id, f.id, form_id, form.version, b.form_version_id[form_id], None, mode, c.clinician,
+                (aid, c.id, focus_id, form_id, form.version, b.form_version_id[form_id], None, mode, c.clinician,
                  iso_ms(started), None, "in_progress", None, None, dumps(keep), nxt, None, behaviour, None)
             )  # fmt: skip
             return aid, None
@@ -167,7 +168,7 @@ class Writer:
             status, reason = "voided", "Entered in the wrong client's chart; given again."
             voided = iso_ms(done + 3_600_000)
         self.buf.adm.append(
-            (aid, c.id, f.id, form_id, form.version, b.form_version_id[form_id], form.scoring_version, mode,
+            (aid, c.id, focus_id, form_id, form.version, b.form_version_id[form_id], form.scoring_version, mode,
              c.clinician, iso_ms(started), iso_ms(done), status, reason, voided, dumps(answers), None, data,
              behaviour, None)
         )  # fmt: skip

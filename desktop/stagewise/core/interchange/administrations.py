@@ -331,7 +331,8 @@ def import_client_administrations(
         by = entry.get("by")
         adm = Administration(
             client_id=client_id,
-            focus_id=None if focus is None else focus_ids[focus],
+            # A client-level measure (PHQ-9, GAD-7) is filed without a focus, even from an older file.
+            focus_id=None if focus is None or form.client_level else focus_ids[focus],
             form_id=form.id,
             form_version=form.version,
             form_version_id=version.id,
