@@ -112,6 +112,11 @@ class PermissionDeniedError(StagewiseError):
     """The signed-in user's role does not allow this action."""
 
 
+class ClinicalRoleRequiredError(PermissionDeniedError):
+    """An account without a clinical role (clinician or supervisor) asked for clinical content: a chart,
+    notes, results or a report."""
+
+
 class NotFoundError(UserInputError):
     """A client, focus, note or other record that was asked for does not exist."""
 

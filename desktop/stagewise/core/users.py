@@ -36,6 +36,7 @@ from stagewise.core.audit import trail as audit
 from stagewise.core.changes import Done, OpChanges
 from stagewise.core.errors import (
     AuthenticationError,
+    ClinicalRoleRequiredError,
     ConflictError,
     NotFoundError,
     UserInputError,
@@ -102,6 +103,14 @@ def suggest_username(display_name: str) -> str:
 MAX_DISPLAY_NAME = 200
 WRONG_CREDENTIALS = "User name or password is not correct."
 
+# Roles that may see clinical content (charts, notes, results, reports).  An administrator-only account runs
+# the practice (accounts, settings, backups, the client list) and sees none of it.
+CLINICAL_ROLES = frozenset({Role.CLINICIAN, Role.SUPERVISOR})
+CLINICAL_ONLY = (
+    "Charts, notes, results and reports are for clinical accounts; this account is for running the "
+    "practice. Ask an administrator to add the clinician role if you need them."
+)
+
 # A valid hash of a random password, verified against when the user name is unknown so that a wrong
 # user name takes as long as a wrong password (no timing oracle for which accounts exist).
 _DUMMY_HASH: list[str] = []
@@ -129,6 +138,11 @@ class UserInfo:
     @property
     def is_supervisor(self) -> bool:
         return Role.SUPERVISOR in self.roles
+
+    @property
+    def is_clinical(self) -> bool:
+        """May see clinical content (a clinician or supervisor, whatever else the account is)."""
+        return bool(self.roles & CLINICAL_ROLES)
 
 
 def _info(user: User) -> UserInfo:
@@ -216,9 +230,55 @@ def get_by_username(session: Session, username: str) -> UserInfo | None:
     return None if user is None else _info(user)
 
 
+def person_label(display_name: str, username: str, *, shared: bool) -> str:
+    """How a person is shown: their display name, with the user name only when ``shared`` (another account
+    has the same display name): "María Fernández", or "María Fernández (mfernandez)"."""
+    name = display_name.strip() or username
+    return f"{name} ({username})" if shared else name
+
+
+def _labels(session: Session) -> list[tuple[int, str, str]]:
+    rows = session.execute(select(User.id, User.username, User.display_name)).all()
+    counts: dict[str, int] = {}
+    for _uid, _username, display in rows:
+        counts[display.strip().casefold()] = counts.get(display.strip().casefold(), 0) + 1
+    return [
+        (uid, username, person_label(display, username, shared=counts[display.strip().casefold()] > 1))
+        for uid, username, display in rows
+    ]
+
+
+def people(session: Session) -> dict[int, str]:
+    """``{user id: person label}`` for every account (see :func:`person_label`; one small query)."""
+    return {uid: label for uid, _username, label in _labels(session)}
+
+
+def people_by_username(session: Session) -> dict[str, str]:
+    """``{user name: person label}`` for every account (the audit log records user names)."""
+    return {username: label for _uid, username, label in _labels(session)}
+
+
 def user_ids_by_username(session: Session) -> dict[str, int]:
     """``{username: id}`` for every account (used by import to resolve clinicians)."""
     return {name: uid for uid, name in session.execute(select(User.id, User.username))}
+
+
+def require_clinical(session: Session, actor: str | None) -> None:
+    """Refuse clinical content to an account without a clinical role.
+
+    ``actor`` is the acting user name, as every operation receives it.  Only practice accounts have roles:
+    None (the system) and the command line's ``cli:…`` actor act with the practice key itself, which opens
+    every record anyway, so they are not refused here.
+
+    Raises:
+        ClinicalRoleRequiredError: ``actor`` is an account that is neither clinician nor supervisor.
+    """
+    if actor is None:
+        return
+    roles = session.execute(select(User.roles).where(User.username == actor)).scalar_one_or_none()
+    if roles is not None and not {Role(r) for r in roles.split()} & CLINICAL_ROLES:
+        log.info("clinical content refused to a non-clinical account")
+        raise ClinicalRoleRequiredError(CLINICAL_ONLY)
 
 
 # --------------------------------------------------------------------------------------------------------

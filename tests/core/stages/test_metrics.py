@@ -46,7 +46,7 @@ def rec(
         stage=stage,
         effective=day,
         recorded_order=next(_order),
-        clinician_username=by,
+        clinician=by,
         is_override=proposed is not None and stage is not None and proposed != stage,
         client_discharged_on=discharged,
         proposed=proposed,

@@ -427,8 +427,8 @@ def test_metric_records_carry_discharge_and_overrides(session: Session, ids: dic
     other.discharged_at = dt.datetime(2026, 1, 20, 12, tzinfo=dt.UTC)
     session.flush()
     records = sorted(stages.load_metric_records(session), key=lambda r: r.recorded_order)
-    assert [(r.focus_key, r.stage, r.is_override, r.clinician_username) for r in records] == [
-        ("alcohol", C, True, "ann"),
+    assert [(r.focus_key, r.stage, r.is_override, r.clinician) for r in records] == [
+        ("alcohol", C, True, "Ann"),  # the person (display name), not the user name
         ("smoking", A, False, None),
     ]
     assert records[0].client_discharged_on is None

@@ -74,6 +74,7 @@ from stagewise.core.errors import ConflictError, NotFoundError, UserInputError
 from stagewise.core.instruments.loader import Library, load_library
 from stagewise.core.instruments.model import Form
 from stagewise.core.instruments.scoring import Result, ScoringOptions, diff_results, score, validate_answer
+from stagewise.core.users import require_clinical
 from stagewise.core.models import (
     Administration,
     AdministrationMode,
@@ -169,7 +170,9 @@ def start(
         NotFoundError: unknown client, focus or user.
         ConflictError: the focus belongs to another client or was removed.
         UnknownFormError: no such instrument.
+        ClinicalRoleRequiredError: ``actor`` is an account without a clinical role.
     """
+    require_clinical(session, actor)
     client = session.get(Client, client_id)
     if client is None:
         raise NotFoundError(f"There is no client {client_id}.")

@@ -50,6 +50,7 @@ from stagewise.core.clients.listing import SORTS, ClientRow, count_clients, list
 from stagewise.core.errors import ConflictError, NotFoundError, UserInputError
 from stagewise.core.models import Client, ClientStatus, Focus, Role, User, utcnow
 from stagewise.core.text import clean_line, name_key
+from stagewise.core.users import require_clinical
 
 log = logging.getLogger(__name__)
 
@@ -316,9 +317,15 @@ def get_client(
 ) -> ClientInfo:
     """A client with focuses; records a chart ``view`` audit event unless ``record_view`` is False.
 
+    Recording a view is opening the chart: refused to an account without a clinical role (the client list,
+    editing and discharging stay open to practice administrators; they read no clinical content).
+
     Raises:
         NotFoundError: no such client.
+        ClinicalRoleRequiredError: opening the chart as an account that is not clinician or supervisor.
     """
+    if record_view:
+        require_clinical(session, actor)
     client = _load(session, client_id)
     if record_view:
         audit.record(session, actor, "view", "client", client.id)

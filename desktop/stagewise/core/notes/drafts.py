@@ -31,6 +31,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from stagewise.core.audit import trail as audit
+from stagewise.core.users import people, require_clinical
 from stagewise.core.errors import ConflictError, NotFoundError
 from stagewise.core.models import Client, Note, NoteStatus, NoteVersion, Role, User
 from stagewise.core.notes.chain import (
@@ -208,7 +209,12 @@ def save_draft(
 
 
 def get_note(session: Session, note_id: int, *, actor: str | None = None) -> NoteInfo:
-    """One note with its addenda (in order) and links; with ``actor``, the viewing is audited."""
+    """One note with its addenda (in order) and links; with ``actor``, the viewing is audited.
+
+    Raises:
+        ClinicalRoleRequiredError: ``actor`` is an account without a clinical role.
+    """
+    require_clinical(session, actor)
     note = load_note(session, note_id)
     if actor is not None:
         audit.record(session, actor, "view", "note", note_id, {"client_id": note.client_id})
@@ -253,9 +259,10 @@ def discard_draft(session: Session, note_id: int, *, actor: str | None) -> None:
 
 def _summaries(session: Session, query: Any) -> list[NoteSummary]:
     rows = session.execute(query).all()
-    names = usernames(session, {n.author_id for n, _ in rows})
+    names = usernames(session, {n.author_id for n, *_ in rows})
+    person = people(session)
     out = []
-    for note, chart in rows:
+    for note, chart, given, family in rows:
         text = " ".join(" ".join(str(v) for v in note.fields.values() if v).split())
         out.append(
             NoteSummary(
@@ -265,6 +272,8 @@ def _summaries(session: Session, query: Any) -> list[NoteSummary]:
                 template_id=note.template_id,
                 author_id=note.author_id,
                 author_username=names[note.author_id],
+                author_name=person[note.author_id],
+                client_name=f"{given} {family}",
                 written_at=note.written_at,
                 updated_at=note.updated_at,
                 status=NoteStatus(note.status),
@@ -277,7 +286,9 @@ def _summaries(session: Session, query: Any) -> list[NoteSummary]:
 
 
 def _base() -> Any:
-    return select(Note, Client.chart_number).join(Client, Client.id == Note.client_id)
+    return select(Note, Client.chart_number, Client.given_name, Client.family_name).join(
+        Client, Client.id == Note.client_id
+    )
 
 
 def list_notes(

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from stagewise.core.models import NoteStatus, iso_utc, parse_utc
+from stagewise.core.users import people, require_clinical
 
 MARK_START = "\x02"
 MARK_END = "\x03"
@@ -42,10 +43,12 @@ class SearchHit:
     note_id: int
     client_id: int
     chart_number: str
+    client_name: str  # "Given Family": a chart number alone does not tell a clinician whose note it is
     written_at: dt.datetime
     template_id: str
     status: NoteStatus
     author_username: str
+    author_name: str  # the person, as shown (``users.person_label``)
     snippet: str  # matches between MARK_START and MARK_END
 
     @property
@@ -148,6 +151,7 @@ def search_notes(
     since: dt.date | dt.datetime | None = None,
     until: dt.date | dt.datetime | None = None,
     limit: int = 50,
+    actor: str | None = None,
 ) -> list[SearchHit]:
     """Notes matching every word of ``query``, newest first.
 
@@ -161,10 +165,15 @@ def search_notes(
         since: written at or after (a date means from the start of that local day).
         until: written before (a date means up to the end of that local day, inclusive).
         limit: at most this many hits (1-1000).
+        actor: the searching user; an account without a clinical role is refused.
 
     Returns:
         Hits with a snippet whose matches are wrapped in :data:`MARK_START` / :data:`MARK_END`.
+
+    Raises:
+        ClinicalRoleRequiredError: ``actor`` is an account that is neither clinician nor supervisor.
     """
+    require_clinical(session, actor)
     match = fts_query(query)
     if match is None:
         return []
@@ -204,7 +213,8 @@ def search_notes(
         )
     sql = f"""
         SELECT note_fts.rowid, n.client_id, c.chart_number, n.written_at, n.template_id, n.status, u.username,
-               snippet(note_fts, 0, '{MARK_START}', '{MARK_END}', '{ELLIPSIS}', {SNIPPET_TOKENS})
+               snippet(note_fts, 0, '{MARK_START}', '{MARK_END}', '{ELLIPSIS}', {SNIPPET_TOKENS}),
+               n.author_id, c.given_name, c.family_name
           FROM {outer}
           JOIN client AS c ON c.id = n.client_id
           JOIN user AS u ON u.id = n.author_id
@@ -212,15 +222,18 @@ def search_notes(
          ORDER BY {order}
          LIMIT :limit"""
     rows = session.execute(text(sql), params).all()
+    person = people(session) if rows else {}
     return [
         SearchHit(
             note_id=int(r[0]),
             client_id=int(r[1]),
             chart_number=str(r[2]),
+            client_name=f"{r[9]} {r[10]}",
             written_at=parse_utc(r[3]),
             template_id=str(r[4]),
             status=NoteStatus(r[5]),
             author_username=str(r[6]),
+            author_name=person.get(int(r[8]), str(r[6])),
             snippet=str(r[7]),
         )
         for r in rows

@@ -21,6 +21,7 @@ from stagewise.core.notes.chain import (
     note_content,
     take_write_lock,
 )
+from stagewise.core.users import people
 from stagewise.core.notes.templates import Template, TemplateLibrary, default_templates
 from stagewise.core.notes.values import (
     AddendumInfo,
@@ -207,4 +208,5 @@ def add_addendum(
         note_id,
         {"client_id": note.client_id, "addendum_id": row.id, "hash": digest},
     )
-    return AddendumInfo(row.id, note_id, author.id, author.username, moment, body, moment, digest, prev)
+    name = people(session)[author.id]
+    return AddendumInfo(row.id, note_id, author.id, author.username, name, moment, body, moment, digest, prev)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from stagewise.core.errors import NotFoundError, PermissionDeniedError, UserInputError
 from stagewise.core.models import Addendum, Note, NoteLink, NoteStatus, Role, User, utcnow
+from stagewise.core.users import people
 
 
 class NoteFieldsError(UserInputError):
@@ -44,6 +45,7 @@ class AddendumInfo:
     note_id: int
     author_id: int
     author_username: str
+    author_name: str  # the person, as shown and printed (``users.person_label``)
     written_at: dt.datetime
     text: str
     signed_at: dt.datetime
@@ -65,15 +67,18 @@ class NoteInfo:
     template_version: str
     author_id: int
     author_username: str
+    author_name: str  # people as shown and printed (``users.person_label``); user names identify them
     written_at: dt.datetime
     updated_at: dt.datetime
     status: NoteStatus
     fields: dict[str, str]  # a copy; changing it changes nothing stored
     signed_at: dt.datetime | None
     signed_by_username: str | None
+    signed_by_name: str | None
     hash: str | None
     prev_hash: str | None
     cosigned_by_username: str | None
+    cosigned_by_name: str | None
     cosigned_at: dt.datetime | None
     addenda: tuple[AddendumInfo, ...]
     links: tuple[NoteLinkInfo, ...]
@@ -91,6 +96,8 @@ class NoteSummary:
     template_id: str
     author_id: int
     author_username: str
+    author_name: str  # the person, as shown (``users.person_label``)
+    client_name: str  # "Given Family", beside the chart number in practice-wide lists
     written_at: dt.datetime
     updated_at: dt.datetime
     status: NoteStatus
@@ -201,6 +208,7 @@ def note_info(session: Session, note: Note) -> NoteInfo:
         session,
         {note.author_id, note.signed_by_id, note.cosigned_by_id, *(a.author_id for a in addenda)},
     )
+    person = people(session)
     return NoteInfo(
         id=note.id,
         client_id=note.client_id,
@@ -208,15 +216,18 @@ def note_info(session: Session, note: Note) -> NoteInfo:
         template_version=note.template_version,
         author_id=note.author_id,
         author_username=names[note.author_id],
+        author_name=person[note.author_id],
         written_at=note.written_at,
         updated_at=note.updated_at,
         status=NoteStatus(note.status),
         fields={str(k): str(v) for k, v in note.fields.items()},
         signed_at=note.signed_at,
         signed_by_username=names.get(note.signed_by_id) if note.signed_by_id else None,
+        signed_by_name=person.get(note.signed_by_id) if note.signed_by_id else None,
         hash=note.hash,
         prev_hash=note.prev_hash,
         cosigned_by_username=names.get(note.cosigned_by_id) if note.cosigned_by_id else None,
+        cosigned_by_name=person.get(note.cosigned_by_id) if note.cosigned_by_id else None,
         cosigned_at=note.cosigned_at,
         addenda=tuple(
             AddendumInfo(
@@ -224,6 +235,7 @@ def note_info(session: Session, note: Note) -> NoteInfo:
                 a.note_id,
                 a.author_id,
                 names[a.author_id],
+                person[a.author_id],
                 a.written_at,
                 a.text,
                 a.signed_at,

@@ -42,6 +42,7 @@ from stagewise.core.reports.data import (
     StageEntry,
     gather_client_report,
 )
+from stagewise.core.users import require_clinical
 from stagewise.core.reports.layout import (
     RULE_GREY,
     PageDecor,
@@ -557,6 +558,7 @@ def write_client_summary(
         The page count and whether the PDF is encrypted.
     """
     output = output_of(action)
+    require_clinical(session, actor)
     notes = include_notes and audience is Audience.CLINICIAN
     data = gather_client_report(
         session, client_id, start=start, end=end, focus_keys=focus_keys, include_notes=notes

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from stagewise.core.models import Client, ClientStatus, Focus, Setting, Stage, StageRecord
 from stagewise.core.reports import trend_charts
 from stagewise.core.reports.data import practice_name
+from stagewise.core.users import require_clinical
 from stagewise.core.reports.layout import (
     PageDecor,
     PageSizeName,
@@ -408,6 +409,7 @@ def write_practice_report(
             :mod:`stagewise.core.reports.output`).
     """
     output = output_of(action)
+    require_clinical(session, actor)
     if start is not None and end is not None and start > end:
         from stagewise.core.errors import UserInputError
 

@@ -93,7 +93,7 @@ class MetricRecord(NamedTuple):
         stage: the clinician's stage; None = not staged for now.
         effective: the record's effective date.
         recorded_order: ties between records of the same day go to the higher (later) value.
-        clinician_username: who recorded it (for the override rate).
+        clinician: who recorded it, as a person (``users.person_label``), for the override rate.
         is_override: the clinician chose a stage other than the proposed one.
         client_discharged_on: the client's discharge date, None while the client is active.
         proposed: the stage an instrument proposed, if any.
@@ -105,7 +105,7 @@ class MetricRecord(NamedTuple):
     stage: Stage | None
     effective: dt.date
     recorded_order: int
-    clinician_username: str | None = None
+    clinician: str | None = None
     is_override: bool = False
     client_discharged_on: dt.date | None = None
     proposed: Stage | None = None
@@ -364,7 +364,7 @@ def compute_metrics(
         # Fidelity — overrides: every recorded decision in the period counts, same-day ones included.
         for rec in raw:
             if rec.proposed is not None and rec.stage is not None and rec.effective >= lo:
-                name = rec.clinician_username or UNKNOWN_CLINICIAN
+                name = rec.clinician or UNKNOWN_CLINICIAN
                 tally = overrides.get(name)
                 if tally is None:
                     tally = overrides[name] = [0, 0]

@@ -57,6 +57,7 @@ from stagewise.core.stages.interventions import (
     InterventionModel,
 )
 from stagewise.core.stages.metrics import MetricRecord, direction as _direction
+from stagewise.core.users import people
 
 log = logging.getLogger(__name__)
 
@@ -667,10 +668,10 @@ def _metric_records(session: Session, sql: str, params: Sequence[object]) -> lis
             "SELECT id, discharged_at FROM client WHERE status = ? AND discharged_at IS NOT NULL",
             (ClientStatus.DISCHARGED.value,),
         ).fetchall()
-        usernames: dict[int | None, str | None] = dict(cursor.execute('SELECT id, username FROM "user"'))
     finally:
         cursor.close()
-    usernames[None] = None
+    person: dict[int | None, str | None] = dict(people(session))
+    person[None] = None
     # The discharge date is the local calendar day of the stored UTC instant.
     discharged_on = {cid: parse_utc(text).astimezone().date() for cid, text in discharged_at}
     stage_of: dict[str | None, Stage | None] = {s.value: s for s in Stage}
@@ -691,7 +692,7 @@ def _metric_records(session: Session, sql: str, params: Sequence[object]) -> lis
                 st,
                 day,
                 rid,
-                usernames.get(user_id),
+                person.get(user_id),
                 st is not None and pr is not None and st != pr,
                 discharged_on.get(client_id),
                 pr,
