@@ -24,7 +24,12 @@ from stagewise.core.reports.practice_report import write_practice_report
 from tests.core.administrations.test_administrations_helpers import World, make_world
 
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
-SOAP = {"subjective": "Reports fewer cravings.", "objective": "Calm.", "assessment": "Steady.", "plan": "Weekly."}
+SOAP = {
+    "subjective": "Reports fewer cravings.",
+    "objective": "Calm.",
+    "assessment": "Steady.",
+    "plan": "Weekly.",
+}
 
 
 def _user(s: Session, username: str, display: str, roles: str) -> int:
@@ -50,11 +55,16 @@ def test_an_admin_only_account_is_refused_a_chart(session: Session, world: World
         clients.get_client(session, world.client_id, actor="o.quaaith")
     assert isinstance(refused.value, PermissionDeniedError)
     message = str(refused.value)
-    assert "clinical accounts" in message and "Ask an administrator" in message
-    assert "Alex" not in message and "C-001" not in message  # says nothing about the client
+    assert "clinical accounts" in message
+    assert "Ask an administrator" in message
+    assert "Alex" not in message  # says nothing about the client
+    assert "C-001" not in message
     assert _views(session) == 0  # nothing was opened, so no view is recorded
     # Editing the client's details (the admin's job) reads no clinical content and stays open.
-    assert clients.get_client(session, world.client_id, actor="o.quaaith", record_view=False).id == world.client_id
+    assert (
+        clients.get_client(session, world.client_id, actor="o.quaaith", record_view=False).id
+        == world.client_id
+    )
     # A clinician opens the chart; so does the practice-key holder at the command line.
     assert clients.get_client(session, world.client_id, actor="dr.lee").id == world.client_id
     assert clients.get_client(session, world.client_id, actor="cli:someone").id == world.client_id
@@ -88,7 +98,9 @@ def test_an_admin_only_account_cannot_start_questionnaires_read_notes_or_print(
     assert write_client_summary(session, world.client_id, io.BytesIO(), actor="dr.lee").pages >= 1
 
 
-def test_a_supervisor_and_an_admin_who_is_also_a_clinician_are_clinical(session: Session, world: World) -> None:
+def test_a_supervisor_and_an_admin_who_is_also_a_clinician_are_clinical(
+    session: Session, world: World
+) -> None:
     _user(session, "sam", "Sam S", "supervisor")
     _user(session, "pat", "Pat P", "admin clinician")
     for actor in ("sam", "pat"):

@@ -198,6 +198,11 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         return self.ctx.user is not None and self.ctx.practice is not None
 
     @property
+    def is_clinical(self) -> bool:
+        """Signed in as a clinician or supervisor: charts, notes, results and reports are offered."""
+        return self.is_signed_in and self.ctx.user is not None and self.ctx.user.is_clinical
+
+    @property
     def is_locked(self) -> bool:
         return self.stack.currentWidget() is self.sign_in
 
@@ -207,7 +212,9 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         row = self.client_list.current_row()
         for a in (self.new_action,):
             a.setEnabled(writer)
-        self.open_action.setEnabled(writer and row is not None)
+        clinical = self.is_clinical
+        self.open_action.setEnabled(clinical and row is not None)
+        self.open_action.setVisible(self.ctx.user is None or self.ctx.user.is_clinical)
         self.edit_action.setEnabled(writer and row is not None)
         self.discharge_action.setEnabled(writer and row is not None and row.status == "active")
         self.reactivate_action.setEnabled(writer and row is not None and row.status == "discharged")
@@ -217,14 +224,16 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         for a in (self.audit_action, self.settings_action, self.users_action):
             a.setEnabled(admin)
             a.setVisible(self.ctx.user is None or self.ctx.user.is_admin)
+        # Clinical content is not offered to an administrator-only account (the core refuses it too).
         for a in (
             self.dashboard_action,
             self.practice_report_action,
-            self.blank_form_action,
             self.search_notes_action,
             self.todo_action,
         ):
-            a.setEnabled(writer)
+            a.setEnabled(clinical)
+            a.setVisible(self.ctx.user is None or self.ctx.user.is_clinical)
+        self.blank_form_action.setEnabled(writer)
         self.client_list.new_button.setEnabled(writer)
 
     @property
@@ -593,6 +602,11 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
 
     def open_chart(self, client_id: int) -> ChartWindow | None:
         if not self.is_signed_in or self.is_locked:
+            return None
+        if not self.is_clinical:
+            from stagewise.core.users import CLINICAL_ONLY
+
+            self.messages.info(self, self.tr("Open chart"), CLINICAL_ONLY)
             return None
         window = self.chart_windows.get(client_id)
         if window is not None:

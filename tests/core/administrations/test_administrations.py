@@ -454,7 +454,8 @@ def test_screen_has_the_questions_and_nothing_about_the_client(
 
 def test_client_level_measures_are_filed_without_a_focus(s: Session, world: World, library: Library) -> None:
     """PHQ-9 and GAD-7 are about the client: whichever focus the screen had selected, one history."""
-    assert library.get("phq-9").client_level and library.get("gad-7").client_level
+    assert library.get("phq-9").client_level
+    assert library.get("gad-7").client_level
     assert not any(library.get(f).client_level for f in ("urica-32", "audit", "audit-c", "dast-10"))
     ids = []
     for n, focus in enumerate((world.alcohol_id, world.mood_id, None)):
@@ -468,4 +469,5 @@ def test_client_level_measures_are_filed_without_a_focus(s: Session, world: Worl
         ids.append(info.id)
     assert [h.id for h in adm.history(s, client_id=world.client_id, form_id="phq-9")] == ids
     last = adm.previous(s, ids[2])
-    assert last is not None and last.id == ids[1]
+    assert last is not None
+    assert last.id == ids[1]

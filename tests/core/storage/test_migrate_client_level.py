@@ -52,9 +52,18 @@ def test_one_phq9_history_across_focuses_after_migration(practice_path: Path) ->
         with p.session_factory.begin() as s:
             world = make_world(s)
             phq = [
-                _give(s, library, client_id=world.client_id, focus_id=focus, form_id="phq-9", value=v,
-                      when=T0 + dt.timedelta(days=14 * n))  # fmt: skip
-                for n, (focus, v) in enumerate(((world.alcohol_id, 2), (world.mood_id, 1), (world.alcohol_id, 1)))
+                _give(
+                    s,
+                    library,
+                    client_id=world.client_id,
+                    focus_id=focus,
+                    form_id="phq-9",
+                    value=v,
+                    when=T0 + dt.timedelta(days=14 * n),
+                )
+                for n, (focus, v) in enumerate(
+                    ((world.alcohol_id, 2), (world.mood_id, 1), (world.alcohol_id, 1))
+                )
             ]
             gad = _give(s, library, client_id=world.client_id, focus_id=world.mood_id, form_id="gad-7",
                         value=1, when=T0)  # fmt: skip
@@ -62,7 +71,9 @@ def test_one_phq9_history_across_focuses_after_migration(practice_path: Path) ->
                           form_id="urica-32", value=3, when=T0)  # fmt: skip
         with p.session_factory() as s:
             # Filed the old way: split over two focuses, so the newest had no "last time" from "Low mood".
-            assert adm.previous(s, phq[2]) is not None and adm.previous(s, phq[2]).id == phq[0]  # type: ignore[union-attr]
+            before = adm.previous(s, phq[2])
+            assert before is not None
+            assert before.id == phq[0]
             triggers_before = _triggers(s)
         with p.engine.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": BEFORE_0003})
@@ -77,7 +88,8 @@ def test_one_phq9_history_across_focuses_after_migration(practice_path: Path) ->
             assert [h.id for h in history] == phq
             assert {h.focus_id for h in history} == {None}
             last = adm.previous(s, phq[2])
-            assert last is not None and last.id == phq[1]  # "last time" is the PHQ-9 filed under mood
+            assert last is not None
+            assert last.id == phq[1]  # "last time" is the PHQ-9 that was filed under mood
             assert [h.result.scores["total"] for h in history if h.result is not None] == [16, 8, 8]
             assert _triggers(s) == triggers_before  # protections dropped around the update are back
             assert s.get(Administration, phq[0]).answers  # type: ignore[union-attr]

@@ -74,7 +74,6 @@ from stagewise.core.errors import ConflictError, NotFoundError, UserInputError
 from stagewise.core.instruments.loader import Library, load_library
 from stagewise.core.instruments.model import Form
 from stagewise.core.instruments.scoring import Result, ScoringOptions, diff_results, score, validate_answer
-from stagewise.core.users import require_clinical
 from stagewise.core.models import (
     Administration,
     AdministrationMode,
@@ -84,6 +83,7 @@ from stagewise.core.models import (
     User,
     utcnow,
 )
+from stagewise.core.users import require_clinical
 
 MAX_VOID_REASON = 1000
 

@@ -155,8 +155,9 @@ class Writer:
         if not complete:
             keep = dict(list(answers.items())[: max(1, len(answers) // 2)])
             nxt = next((it.id for it in form.items if it.id not in keep), None)
+            version_id = b.form_version_id[form_id]
             self.buf.adm.append(
-                (aid, c.id, focus_id, form_id, form.version, b.form_version_id[form_id], None, mode, c.clinician,
+                (aid, c.id, focus_id, form_id, form.version, version_id, None, mode, c.clinician,
                  iso_ms(started), None, "in_progress", None, None, dumps(keep), nxt, None, behaviour, None)
             )  # fmt: skip
             return aid, None
@@ -167,10 +168,11 @@ class Writer:
         if rng.random() < 0.004:
             status, reason = "voided", "Entered in the wrong client's chart; given again."
             voided = iso_ms(done + 3_600_000)
+        version_id = b.form_version_id[form_id]
         self.buf.adm.append(
-            (aid, c.id, focus_id, form_id, form.version, b.form_version_id[form_id], form.scoring_version, mode,
-             c.clinician, iso_ms(started), iso_ms(done), status, reason, voided, dumps(answers), None, data,
-             behaviour, None)
+            (aid, c.id, focus_id, form_id, form.version, version_id, form.scoring_version, mode, c.clinician,
+             iso_ms(started), iso_ms(done), status, reason, voided, dumps(answers), None, data, behaviour,
+             None)
         )  # fmt: skip
         self.score_id += 1
         self.buf.score.append((self.score_id, aid, form.version, form.scoring_version, data, iso_ms(done), 1))

@@ -31,7 +31,6 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from stagewise.core.audit import trail as audit
-from stagewise.core.users import people, require_clinical
 from stagewise.core.errors import ConflictError, NotFoundError
 from stagewise.core.models import Client, Note, NoteStatus, NoteVersion, Role, User
 from stagewise.core.notes.chain import (
@@ -64,6 +63,7 @@ from stagewise.core.notes.values import (
     usernames,
     writer,
 )
+from stagewise.core.users import people, require_clinical
 
 __all__ = [
     "GENESIS",

@@ -21,7 +21,6 @@ from stagewise.core.notes.chain import (
     note_content,
     take_write_lock,
 )
-from stagewise.core.users import people
 from stagewise.core.notes.templates import Template, TemplateLibrary, default_templates
 from stagewise.core.notes.values import (
     AddendumInfo,
@@ -34,6 +33,7 @@ from stagewise.core.notes.values import (
     now_ms,
     writer,
 )
+from stagewise.core.users import people
 
 
 def check_signable(template: Template, fields: Mapping[str, str]) -> None:

@@ -42,7 +42,6 @@ from stagewise.core.reports.data import (
     StageEntry,
     gather_client_report,
 )
-from stagewise.core.users import require_clinical
 from stagewise.core.reports.layout import (
     RULE_GREY,
     PageDecor,
@@ -62,6 +61,7 @@ from stagewise.core.reports.note_summaries import NoteText, hash_appendix, notes
 from stagewise.core.reports.output import Output, ReportEvent, output_of, record_output
 from stagewise.core.reports.trend_charts import score_trend
 from stagewise.core.stages.labels import CLINICIAN_NAMES, NOT_STAGED_WORDING, client_label, clinician_label
+from stagewise.core.users import require_clinical
 
 
 def _unknown_instrument_charts(form_id: str, entries: Sequence[AdministrationEntry]) -> tuple[ChartSpec, ...]:

@@ -33,10 +33,10 @@ from stagewise.core.models import (
     Stage,
     StageBasis,
     StageRecord,
-    User,
     parse_utc,
 )
 from stagewise.core.notes.templates import Template, TemplateLibrary, default_templates
+from stagewise.core.users import people
 
 log = logging.getLogger(__name__)
 
@@ -192,11 +192,12 @@ def _stage(value: str | None) -> Stage | None:
 
 
 def _user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """The people with these ids as printed (``users.person_label``: the user name only to tell two apart)."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all()
-    return {r[0]: r[1] for r in rows}
+    person = people(session)
+    return {i: person[i] for i in wanted if i in person}
 
 
 def _num(value: Any) -> Number | None:

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from stagewise.core.models import Client, ClientStatus, Focus, Setting, Stage, StageRecord
 from stagewise.core.reports import trend_charts
 from stagewise.core.reports.data import practice_name
-from stagewise.core.users import require_clinical
 from stagewise.core.reports.layout import (
     PageDecor,
     PageSizeName,
@@ -39,6 +38,7 @@ from stagewise.core.reports.layout import (
 )
 from stagewise.core.reports.output import Output, ReportEvent, output_of, record_output
 from stagewise.core.stages.labels import CLINICIAN_NAMES, NOT_STAGED_WORDING, clinician_label
+from stagewise.core.users import require_clinical
 
 DEIDENTIFIED_CONFIDENTIALITY = (
     "De-identified: no client names or chart numbers. Small counts may still identify people."

@@ -670,7 +670,7 @@ def _metric_records(session: Session, sql: str, params: Sequence[object]) -> lis
         ).fetchall()
     finally:
         cursor.close()
-    person: dict[int | None, str | None] = dict(people(session))
+    person: dict[int | None, str | None] = {uid: name for uid, name in people(session).items()}
     person[None] = None
     # The discharge date is the local calendar day of the stored UTC instant.
     discharged_on = {cid: parse_utc(text).astimezone().date() for cid, text in discharged_at}

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stagewise.core import users
 from stagewise.core.audit import trail as audit
 from stagewise.ui import labels
 from stagewise.ui.dates import format_datetime
@@ -55,11 +56,13 @@ def format_details(details: dict[str, Any]) -> str:
 
 
 class AuditTableModel(QAbstractTableModel):
-    COLUMNS = ("When", "User", "Action", "Record", "Id", "Details")
+    COLUMNS = ("When", "Who", "Action", "Record", "Id", "Details")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.events: list[Any] = []
+        # user name -> the person (``users.person_label``); names not in it (the command line) show as stored
+        self.people: dict[str, str] = {}
 
     def set_events(self, events: list[Any]) -> None:
         self.beginResetModel()
@@ -94,7 +97,10 @@ class AuditTableModel(QAbstractTableModel):
         if col == 0:
             return local_time(e.at) if role == Qt.ItemDataRole.DisplayRole else f"{e.at} (UTC) · event {e.id}"
         if col == 1:
-            return e.username or self.tr("(system)")
+            if not e.username:
+                return self.tr("(system)")
+            person = self.people.get(e.username, e.username)
+            return person if role == Qt.ItemDataRole.DisplayRole else f"{person} · {e.username}"
         if col == 2:
             return labels.audit_action(e.action)
         if col == 3:
@@ -197,6 +203,7 @@ class AuditWindow(QWidget):
 
     def _fetch(self, before_id: int | None) -> list[Any]:
         with self._session_factory() as s:
+            self.model.people = users.people_by_username(s)
             return audit.recent(s, limit=PAGE_SIZE, before_id=before_id, action=self.action)
 
     def reload(self) -> None:

@@ -130,7 +130,7 @@ class NoteEditor(QWidget):
         self.badge.setObjectName("noteBadge")
         self.saved_label = QLabel()
         self.saved_label.setObjectName("savedLabel")
-        self.meta_label = QLabel(note_labels.written_line(self.note.author_username, self.note.written_at))
+        self.meta_label = QLabel(note_labels.written_line(self.note.author_name, self.note.written_at))
         self.meta_label.setObjectName("noteMeta")
         self.notice = QLabel()
         self.notice.setObjectName("noteMeta")
@@ -290,7 +290,7 @@ class NoteEditor(QWidget):
         if self.is_draft and not editable and not self.is_discarded:
             self.notice.setText(
                 self.tr("This draft is %1's; only its author can change or sign it.").replace(
-                    "%1", note.author_username
+                    "%1", note.author_name
                 )
             )
         self.notice.setVisible(bool(self.notice.text()) and self.is_draft)
@@ -440,7 +440,7 @@ class NoteEditor(QWidget):
         if not Confirm.ask(
             self,
             self.tr("Co-sign note"),
-            self.tr("Co-sign this note by %1 as its supervisor?").replace("%1", self.note.author_username),
+            self.tr("Co-sign this note by %1 as its supervisor?").replace("%1", self.note.author_name),
             self.tr("Co-sign"),
         ):
             return False

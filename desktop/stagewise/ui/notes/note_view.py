@@ -36,14 +36,12 @@ class SignatureBlock(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
         layout.setSpacing(3)
-        self.signed_label = _text(
-            note_labels.signed_line(note.signed_by_username, note.signed_at), "fieldLabel"
-        )
+        self.signed_label = _text(note_labels.signed_line(note.signed_by_name, note.signed_at), "fieldLabel")
         layout.addWidget(self.signed_label)
         if note.status is NoteStatus.AWAITING_COSIGN:
             layout.addWidget(_text(note_labels.awaiting_line(), "noteMeta"))
-        elif note.cosigned_by_username:
-            layout.addWidget(_text(note_labels.cosigned_line(note.cosigned_by_username, note.cosigned_at)))
+        elif note.cosigned_by_name:
+            layout.addWidget(_text(note_labels.cosigned_line(note.cosigned_by_name, note.cosigned_at)))
         self.hash_label = _text(note_labels.hash_line(note.hash), "hashLabel")
         layout.addWidget(self.hash_label)
 
@@ -57,7 +55,7 @@ class AddendumCard(QFrame):
         layout.setContentsMargins(14, 10, 14, 10)
         layout.setSpacing(4)
         layout.addWidget(
-            _text(note_labels.addendum_heading(addendum.author_username, addendum.signed_at), "fieldLabel")
+            _text(note_labels.addendum_heading(addendum.author_name, addendum.signed_at), "fieldLabel")
         )
         self.text_label = _text(addendum.text)
         layout.addWidget(self.text_label)

@@ -52,7 +52,7 @@ class NoteRow(QWidget):
         self.badge.setProperty("state", note_labels.status_state(summary.status))
         self.badge.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         repolish(self.badge)
-        self.meta = QLabel(summary.author_username)
+        self.meta = QLabel(summary.author_name)
         self.meta.setObjectName("noteMeta")
         self.preview = ElidedLabel(summary.preview or self.tr("(empty)"))
         self.preview.setObjectName("noteMeta")

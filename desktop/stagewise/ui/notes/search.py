@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
@@ -69,12 +70,17 @@ class HitRow(QWidget):
     def __init__(self, hit: SearchHit, title: str, *, show_chart: bool) -> None:
         super().__init__()
         self.hit = hit
-        where = [f"<b>{self.tr('Chart')} {hit.chart_number}</b>"] if show_chart else []
+        # Practice-wide, the client's name goes beside the chart number: a number alone says nothing.
+        where = (
+            [f"<b>{escape(hit.client_name)}</b> ({self.tr('chart')} {escape(hit.chart_number)})"]
+            if show_chart
+            else []
+        )
         where += [
             f"<b>{note_labels.local_date(hit.written_at)}</b>",
-            title,
+            escape(title),
             note_labels.status(hit.status),
-            hit.author_username,
+            escape(hit.author_name),
         ]
         self.where = QLabel(" · ".join(where))
         self.where.setObjectName("noteMeta")
@@ -170,9 +176,10 @@ class SearchPanel(QObject):
         practice = self.ctx.practice
         if practice is not None:
             with practice.session_factory() as s:
+                shown = users.people(s)
                 for u in users.list_users(s):
                     if u.is_clinician or u.is_supervisor:
-                        self.author_combo.addItem(f"{u.display_name} ({u.username})", u.id)
+                        self.author_combo.addItem(shown[u.id], u.id)
         self.author_combo.currentIndexChanged.connect(self._schedule)
         self.template_combo = QComboBox()
         self.template_combo.setObjectName("templateFilter")
@@ -265,7 +272,7 @@ class SearchPanel(QObject):
         if practice is None or not query_words(q.text):
             self._show(generation, [], "")
             return
-        factory, limit = practice.session_factory, self.limit
+        factory, limit, actor = practice.session_factory, self.limit, self.ctx.actor
 
         def work() -> tuple[list[SearchHit], str]:
             with factory() as s:
@@ -284,6 +291,7 @@ class SearchPanel(QObject):
                     since=q.since,
                     until=q.until,
                     limit=limit,
+                    actor=actor,
                 )
             return hits, ""
 

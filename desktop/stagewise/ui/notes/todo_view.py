@@ -134,7 +134,7 @@ class TodoView(QWidget):
                 row.chart_number,
                 template_title(self.templates, row.template_id),
                 note_labels.local_time(row.written_at),
-                row.author_username,
+                row.author_name,
                 preview[:60] + ("…" if len(preview) > 60 else ""),
             ]
         )
