@@ -186,9 +186,9 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         clients.addSeparator()
         clients.addAction(self.discharge_action)
         clients.addAction(self.reactivate_action)
-        notes_menu = bar.addMenu(self.tr("&Notes"))
-        notes_menu.addAction(self.search_notes_action)
-        notes_menu.addAction(self.todo_action)
+        self.notes_menu = bar.addMenu(self.tr("&Notes"))
+        self.notes_menu.addAction(self.search_notes_action)
+        self.notes_menu.addAction(self.todo_action)
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.licences_action)
         help_menu.addAction(self.about_action)
@@ -235,6 +235,9 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
             a.setVisible(self.ctx.user is None or self.ctx.user.is_clinical)
         self.blank_form_action.setEnabled(writer)
         self.client_list.new_button.setEnabled(writer)
+        offered = self.ctx.user is None or self.ctx.user.is_clinical
+        self.client_list.open_button.setVisible(offered)
+        self.notes_menu.menuAction().setVisible(offered)
 
     @property
     def is_demo(self) -> bool:
