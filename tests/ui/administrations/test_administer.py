@@ -501,8 +501,13 @@ def test_picker_lists_favourites_then_recent_and_fills_the_behaviour(qtbot: QtBo
     qtbot.addWidget(dialog)
     assert "★" in dialog.form_list.item(0).text()
     assert "recent" in dialog.form_list.item(1).text()
-    assert dialog.preview.text() == "Items will say “my drinking”."
+    # PHQ-9 (first) is about the client as a whole: no focus is asked for, whatever focus is selected.
+    assert dialog.preview.text() == "PHQ-9 is about the client as a whole, not one focus: no focus is needed."
+    assert not dialog.focus_combo.isEnabled()
+    assert dialog.choice().focus_id is None  # type: ignore[union-attr]
     dialog.form_list.setCurrentRow(2)
+    assert dialog.focus_combo.isEnabled()
+    assert dialog.preview.text() == "Items will say “my drinking”."
     dialog.client_mode.setChecked(True)
     choice = dialog.choice()
     assert choice is not None

@@ -120,7 +120,7 @@ def test_write_autosave_sign_and_amend_a_soap_note(
     assert not editor.sign_button.isVisible()
     assert editor.view is not None
     assert editor.stack.currentWidget() is editor.view
-    assert "Signed by casey" in editor.view.signature.signed_label.text()
+    assert "Signed by Casey Lee" in editor.view.signature.signed_label.text()  # the person, not "casey"
     assert info.hash in editor.view.signature.hash_label.text()
     assert editor.view.field_labels["plan"].text() == PLAN
     assert editor.badge.text() == "Signed"

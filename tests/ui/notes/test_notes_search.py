@@ -99,7 +99,12 @@ def test_practice_search_window_filters_and_opens(qtbot: QtBot, env: Notes) -> N
     assert results_of(panel) == [other, signed]  # newest first, every client
     assert panel.status_label.text() == "2 notes match."
     rows = [panel.results.itemWidget(panel.results.item(i)) for i in range(panel.results.count())]
-    assert all(isinstance(r, HitRow) and "Chart" in r.where.text() for r in rows)
+    assert all(isinstance(r, HitRow) for r in rows)
+    # Practice-wide: whose note it is (name beside the chart number) and who wrote it, by name.
+    where = [r.where.text() for r in rows if isinstance(r, HitRow)]
+    assert "<b>Ana Okafor</b> (chart 1002)" in where[0]
+    assert "<b>Jo Smith</b> (chart 1001)" in where[1]
+    assert all("Casey Lee" in w and "casey" not in w for w in where)
     shoot(window, "notes_search_window")
 
     qtbot.keyClicks(panel.chart_edit, "1001")

@@ -90,7 +90,7 @@ class StartDialog(QDialog):
         self.focus_combo = QComboBox()
         for focus in data.focuses:
             self.focus_combo.addItem(focus.label, focus.id)
-        self.focus_combo.addItem(self.tr("No focus (e.g. PHQ-9, GAD-7)"), None)
+        self.focus_combo.addItem(self.tr("No focus"), None)
         if focus_id is not None:
             index = self.focus_combo.findData(focus_id)
             if index >= 0:
@@ -153,6 +153,7 @@ class StartDialog(QDialog):
         layout.addWidget(self.client_mode)
         layout.addWidget(buttons)
         self.focus_combo.currentIndexChanged.connect(self._update_preview)
+        self.form_list.currentRowChanged.connect(lambda _row: self._update_preview())
         self._update_preview()
         self.form_list.currentRowChanged.connect(self._update_caveats)
         self._update_caveats(self.form_list.currentRow())
@@ -162,7 +163,24 @@ class StartDialog(QDialog):
         fid = self.focus_combo.currentData()
         return next((f for f in self.data.focuses if f.id == fid), None)
 
+    def selected_form(self) -> Form | None:
+        item = self.form_list.currentItem()
+        form_id = None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        return next((f for f in self.data.forms if f.id == form_id), None)
+
     def _update_preview(self) -> None:
+        form = self.selected_form()
+        client_level = form is not None and form.client_level
+        # A measure about the client as a whole (PHQ-9, GAD-7) needs no focus: one history per client.
+        self.focus_combo.setEnabled(not client_level)
+        if client_level:
+            assert form is not None
+            self.preview.setText(
+                self.tr("%1 is about the client as a whole, not one focus: no focus is needed.").replace(
+                    "%1", form.short_title
+                )
+            )
+            return
         words = behaviour_words(self._focus())
         self.preview.setText(
             self.tr("Items will say “%1”.").replace("%1", words)
@@ -183,7 +201,9 @@ class StartDialog(QDialog):
         if item is None:
             return None
         mode = AdministrationMode.CLIENT if self.client_mode.isChecked() else AdministrationMode.CLINICIAN
-        return StartChoice(self.focus_combo.currentData(), item.data(Qt.ItemDataRole.UserRole), mode)
+        form = self.selected_form()
+        focus_id = None if form is not None and form.client_level else self.focus_combo.currentData()
+        return StartChoice(focus_id, item.data(Qt.ItemDataRole.UserRole), mode)
 
     @classmethod
     def ask(cls, parent: QWidget | None, data: PickerData, focus_id: int | None = None) -> StartChoice | None:
