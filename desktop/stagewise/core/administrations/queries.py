@@ -8,7 +8,7 @@ and re-exports everything here).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from stagewise.core.models import (
     ScoreResult,
     User,
 )
+from stagewise.core.users import people
 
 Number = int | float
 
@@ -55,6 +56,7 @@ class AdministrationInfo:
     mode: AdministrationMode
     by_user_id: int | None
     by_username: str | None
+    by_name: str | None  # the person, as shown (``users.person_label``)
     started_at: dt.datetime
     completed_at: dt.datetime | None
     status: AdministrationStatus
@@ -173,6 +175,7 @@ def _info(
     focus_active: bool | None,
     username: str | None,
     sha256: str | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> AdministrationInfo:
     form = row_form(session, adm, sha256=sha256)
     return AdministrationInfo(
@@ -186,6 +189,7 @@ def _info(
         mode=AdministrationMode(adm.mode),
         by_user_id=adm.by_user_id,
         by_username=username,
+        by_name=None if adm.by_user_id is None or names is None else names.get(adm.by_user_id, username),
         started_at=adm.started_at,
         completed_at=adm.completed_at,
         status=AdministrationStatus(adm.status),
@@ -215,7 +219,9 @@ def info_query() -> Any:
 
 
 def _infos(session: Session, q: Any) -> list[AdministrationInfo]:
-    return [_info(session, adm, key, active, user, sha) for adm, key, active, user, sha in session.execute(q)]
+    rows = session.execute(q).all()
+    names = people(session) if rows else {}
+    return [_info(session, adm, key, active, user, sha, names) for adm, key, active, user, sha in rows]
 
 
 def get(session: Session, administration_id: int) -> AdministrationInfo:

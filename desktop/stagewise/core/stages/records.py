@@ -98,6 +98,7 @@ class StageRecordInfo:
     administration_id: int | None
     by_user_id: int | None
     by_username: str | None
+    by_name: str | None  # the person, as shown (``users.person_label``)
     recorded_at: dt.datetime
     effective: dt.date
     is_override: bool
@@ -203,6 +204,7 @@ class DecisionInfo:
     reason: str | None
     by_user_id: int | None
     by_username: str | None
+    by_name: str | None  # the person, as shown (``users.person_label``)
     decided_at: dt.datetime
 
 
@@ -274,7 +276,9 @@ def _stage_or_none(value: str | None) -> Stage | None:
     return None if value is None else Stage(value)
 
 
-def _infos(rows: Iterable[tuple[StageRecord, str, str | None]]) -> list[StageRecordInfo]:
+def _infos(
+    rows: Iterable[tuple[StageRecord, str, str | None]], names: Mapping[int, str]
+) -> list[StageRecordInfo]:
     """Rows ordered by (effective, id) → infos with each record's direction (see module docstring)."""
     out: list[StageRecordInfo] = []
     base: Stage | None = None  # the stage of the latest staged daily record of an earlier day
@@ -300,6 +304,7 @@ def _infos(rows: Iterable[tuple[StageRecord, str, str | None]]) -> list[StageRec
                 administration_id=rec.administration_id,
                 by_user_id=rec.by_user_id,
                 by_username=username,
+                by_name=None if rec.by_user_id is None else names.get(rec.by_user_id),
                 recorded_at=rec.recorded_at,
                 effective=rec.effective,
                 is_override=proposed is not None and stage is not None and proposed != stage,
@@ -396,7 +401,7 @@ def record_stage(
     )
     session.add(row)
     session.flush()
-    info = next(i for i in _infos(_record_rows(session, focus.id)) if i.id == row.id)
+    info = next(i for i in _infos(_record_rows(session, focus.id), people(session)) if i.id == row.id)
     audit.record(
         session,
         actor,
@@ -417,7 +422,7 @@ def record_stage(
 def history(session: Session, focus_id: int) -> list[StageRecordInfo]:
     """Every stage record of a focus, ordered by (effective date, id)."""
     _load_focus(session, focus_id)
-    return _infos(_record_rows(session, focus_id))
+    return _infos(_record_rows(session, focus_id), people(session))
 
 
 def current_stage(session: Session, focus_id: int) -> StageRecordInfo | None:
@@ -490,7 +495,9 @@ def focus_suggestions(
     return FocusSuggestions(focus_id, current, entries)
 
 
-def _decision_info(row: InterventionDecision, focus_key: str, username: str | None) -> DecisionInfo:
+def _decision_info(
+    row: InterventionDecision, focus_key: str, username: str | None, names: Mapping[int, str]
+) -> DecisionInfo:
     return DecisionInfo(
         id=row.id,
         client_id=row.client_id,
@@ -505,6 +512,7 @@ def _decision_info(row: InterventionDecision, focus_key: str, username: str | No
         reason=row.reason,
         by_user_id=row.by_user_id,
         by_username=username,
+        by_name=None if row.by_user_id is None else names.get(row.by_user_id),
         decided_at=row.decided_at,
     )
 
@@ -598,7 +606,7 @@ def decide_intervention(
     )
     user = None if by_user_id is None else session.get(User, by_user_id)
     username = None if user is None else user.username
-    return _decision_info(row, focus.key, username)
+    return _decision_info(row, focus.key, username, people(session))
 
 
 def decisions(
@@ -615,7 +623,8 @@ def decisions(
         q = q.where(InterventionDecision.focus_id == focus_id)
     if client_id is not None:
         q = q.where(InterventionDecision.client_id == client_id)
-    return [_decision_info(r, k, u) for r, k, u in session.execute(q)]
+    names = people(session)
+    return [_decision_info(r, k, u, names) for r, k, u in session.execute(q)]
 
 
 # --------------------------------------------------------------------------------------------------------

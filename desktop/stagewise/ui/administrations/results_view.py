@@ -130,8 +130,8 @@ class ResultsView(QWidget):
         ]
         if info.behaviour_text:
             facts.append(self.tr("about %1").replace("%1", info.behaviour_text))
-        if info.by_username:
-            facts.append(self.tr("by %1").replace("%1", info.by_username))
+        if info.by_name:
+            facts.append(self.tr("by %1").replace("%1", info.by_name))
         v.addWidget(_label("  ·  ".join(facts), "muted"))
 
         self.unverified_notice = _label(

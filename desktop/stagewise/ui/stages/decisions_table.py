@@ -58,7 +58,7 @@ class DecisionsTable(QTableWidget):
             context = (
                 self.tr("Stage: %1 · by %2")
                 .replace("%1", words.stage(d.stage) if d.stage is not None else "—")
-                .replace("%2", d.by_username or "—")
+                .replace("%2", d.by_name or "—")
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)

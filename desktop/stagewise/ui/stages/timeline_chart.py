@@ -222,8 +222,8 @@ class TimelineChart(QWidget):
             lines.append(words.direction(rec.direction))
         if point.superseded:
             lines.append(words.legend("corrected the same day"))
-        if rec.by_username:
-            lines.append(words.legend("by") + " " + rec.by_username)
+        if rec.by_name:
+            lines.append(words.legend("by") + " " + rec.by_name)
         return "\n".join(lines)
 
     # -- geometry -----------------------------------------------------------------------------------
