@@ -189,7 +189,7 @@ def test_dashboard_shows_the_figures_compute_metrics_gives(qtbot: QtBot, ctx: Ap
     check_matches(window, m)
     assert "60 days" in window.stalled.note.text()  # the threshold comes from the practice settings
     assert "ordinary" in window.recycling.note.text()
-    assert "casey" in window.overrides.value.text()
+    assert "Casey Lee" in window.overrides.value.text()  # the person, not the user name "casey"
     # The definitions are written on screen in plain words; no label points the clinician to a file.
     texts = [label.text() for label in window.findChildren(QLabel)]
     assert any("lasts from its record to the next record" in t for t in texts)
