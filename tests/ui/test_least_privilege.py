@@ -77,3 +77,10 @@ def test_a_clinician_still_opens_charts(
     assert chart is not None
     assert window.dashboard_action.isEnabled()
     assert window.search_notes_action.isEnabled()
+    # The audit log names the person who signed in ("Alex Morgan"), not the user name "admin".
+    audit_window = window.show_audit_log()
+    assert audit_window is not None
+    model = audit_window.model
+    (row,) = [r for r, e in enumerate(model.events) if e.action == "sign_in"][:1]
+    assert model.data(model.index(row, 1)) == "Alex Morgan"
+    assert model.data(model.index(row, 1), Qt.ItemDataRole.ToolTipRole) == "Alex Morgan · admin"
