@@ -41,6 +41,11 @@ app = QApplication([sys.argv[0]])
 style.apply(app)
 ctx = AppContext(paths=AppPaths.resolve(None).ensure(), practice_path=path, no_dialogs=True)
 ctx.key = unlock.unlock_key(path, passphrase=passphrase, use_keyring=False).key
+# A clinician: demo.admin runs the practice and is not offered charts (least privilege).
+from stagewise.core import users
+from stagewise.core.storage import store
+with store.open_practice(path, ctx.key) as practice, practice.session_factory() as s:
+    clinician = next(u.username for u in users.list_users(s) if u.is_clinical)
 window = MainWindow(ctx, integrity_check=False)
 window.backup_status.on_unlocked = lambda: False
 install_default_tabs(window)
@@ -60,7 +65,7 @@ def settle(seconds, until=None):
 assert settle(30, lambda: window.ops.pool.activeThreadCount() == 0 and window.ctx.key is not None)
 signed = []
 window.signed_in.connect(lambda: signed.append(True))
-window._sign_in_requested("demo.admin", DEMO_PASSWORD)
+window._sign_in_requested(clinician, DEMO_PASSWORD)
 assert settle(60, lambda: bool(signed)), "sign-in did not finish"
 shown = window.client_list.model.rowCount()
 chart = window.open_chart(client_id)

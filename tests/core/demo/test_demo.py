@@ -38,6 +38,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoSummary
         practice.close()
 
 
+def _clinician(summary: DemoSummary) -> str:
+    """A demo account with a clinical role (demo.admin runs the practice and is refused reports)."""
+    return next(u for u in summary.usernames if u != "demo.admin")
+
+
 def _rows(practice: store.Practice, sql: str) -> list[tuple[object, ...]]:
     with practice.session_factory() as s:
         return [tuple(r) for r in s.execute(text(sql)).all()]
@@ -223,7 +228,7 @@ def test_the_client_summary_is_plain_all_the_way_through(
     out = tmp_path / "client.pdf"
     with practice.session_factory.begin() as s:
         write_client_summary(
-            s, summary.heaviest_client_id, out, actor="demo.admin", audience=Audience.CLIENT, end=TODAY
+            s, summary.heaviest_client_id, out, actor=_clinician(summary), audience=Audience.CLIENT, end=TODAY
         )
     pages = pdf_pages(out)
     raw = "\n".join(pages)
@@ -261,6 +266,11 @@ def test_the_heaviest_chart_with_notes_prints_within_fifteen_pages(
     summary, practice = demo
     with practice.session_factory.begin() as s:
         rendered = write_client_summary(
-            s, summary.heaviest_client_id, io.BytesIO(), actor="demo.admin", include_notes=True, end=TODAY
+            s,
+            summary.heaviest_client_id,
+            io.BytesIO(),
+            actor=_clinician(summary),
+            include_notes=True,
+            end=TODAY,
         )
     assert rendered.pages <= 15
