@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from stagewise.core.administrations import lifecycle as adm
 from stagewise.core.instruments.loader import Library, load_library
 from stagewise.core.models import Administration, AdministrationMode
-from stagewise.core.storage import migrate, store
+from stagewise.core.storage import migrate, store, verify
 from stagewise.migrations import REVISIONS
 from tests.conftest import PASSPHRASE
 from tests.core.administrations.test_administrations_helpers import make_world
@@ -93,3 +93,6 @@ def test_one_phq9_history_across_focuses_after_migration(practice_path: Path) ->
             assert [h.result.scores["total"] for h in history if h.result is not None] == [16, 8, 8]
             assert _triggers(s) == triggers_before  # protections dropped around the update are back
             assert s.get(Administration, phq[0]).answers  # type: ignore[union-attr]
+        # The moved records were sealed again as they now are: the practice verifies.
+        report = verify.verify_practice(p)
+        assert report.ok, report.problems

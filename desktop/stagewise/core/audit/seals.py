@@ -253,6 +253,18 @@ def seal_all(session: Session, actor: str | None = None, *, reason: str) -> int:
 # Checking seals
 
 
+# Revisions that rewrite columns a digest covers (0003 files PHQ-9 and GAD-7 administrations without a
+# focus): upgrading across one seals every final record again, as it now is.
+RESEALING_REVISIONS = ("0003",)
+
+
+def resealed_by_upgrade(revision: str | None) -> bool:
+    """Whether upgrading a file at ``revision`` crosses a revision in :data:`RESEALING_REVISIONS`."""
+    if revision is None or revision not in REVISIONS:
+        return False
+    return any(r in REVISIONS and REVISIONS.index(revision) < REVISIONS.index(r) for r in RESEALING_REVISIONS)
+
+
 def expected_in(revision: str | None) -> bool:
     """Whether a file at schema ``revision`` has every final record's digest (None: a new file)."""
     if revision is None or revision not in REVISIONS:

@@ -52,8 +52,11 @@ def upgrade_with_backup(engine: Engine, path: Path, key: bytes) -> Engine:
         audit.record(s, None, "migrate", "practice", None, details)
         from stagewise.core.audit import seals
 
-        if current.current is not None and not seals.expected_in(current.current):
-            # Records that became final before digests existed are sealed as they are now (seals.py).
+        if current.current is not None and (
+            not seals.expected_in(current.current) or seals.resealed_by_upgrade(current.current)
+        ):
+            # Records that became final before digests existed, or that a revision rewrote, are sealed
+            # as they are now (seals.py).
             seals.seal_all(s, reason="upgrade")
     return engine
 
