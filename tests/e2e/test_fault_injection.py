@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from stagewise import cli
-from stagewise.core.storage import backup, keys, rawdb, store, verify
+from stagewise.core.storage import backup, keys, rawdb, snapshot, store, verify
 from tests.conftest import ADMIN_PASSWORD, PASSPHRASE
 from tests.core.administrations.test_administrations_helpers import add_client, add_focus, add_user
 
@@ -420,11 +420,16 @@ def _step_targets() -> list[tuple[object, str]]:
     import os
 
     return [
+        # Each call site looks the name up in its own module: snapshot.py (writing a copy) and
+        # backup.py (restore), so both are wrapped.
+        (snapshot, "write_backup"),
+        (snapshot, "verify_backup_file"),
+        (snapshot, "copy_durably"),
+        (snapshot, "fsync_file"),
+        (snapshot, "fsync_dir"),
         (backup, "write_backup"),
-        (backup, "verify_backup_file"),
-        (backup, "_copy_durably"),
-        (backup, "_fsync_file"),
-        (backup, "_fsync_dir"),
+        (backup, "copy_durably"),
+        (backup, "fsync_dir"),
         (backup, "_move_aside"),
         (keys, "atomic_write"),
         (os, "replace"),

@@ -20,7 +20,7 @@ from stagewise.core.errors import (
     WrongKeyError,
 )
 from stagewise.core.models import AuditEvent, MaintenanceLog, Setting
-from stagewise.core.storage import anchor, backup, keys, store, verify
+from stagewise.core.storage import anchor, backup, keys, snapshot, store, verify
 from tests.conftest import PASSPHRASE, PracticeTemplate
 
 
@@ -159,7 +159,7 @@ def test_enospc_while_copying_is_a_disk_error(
     def full(src: Path, dst: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(backup, "_copy_durably", full)
+    monkeypatch.setattr(snapshot, "copy_durably", full)
     with pytest.raises(DiskError, match="The disk is full: the backup could not be written"):
         backup.write_backup(filled.engine, tmp_path / "b.stagewise", filled.key)
     assert list(tmp_path.glob("b.stagewise*")) == []
@@ -347,7 +347,7 @@ def test_a_backup_that_fails_verification_leaves_the_previous_one(
     def damaged(path: Path, key: bytes, *, name: str | None = None) -> backup.BackupInfo:
         raise StorageError(f"The backup {name or path.name} is damaged: simulated.")
 
-    monkeypatch.setattr(backup, "verify_backup_file", damaged)
+    monkeypatch.setattr(snapshot, "verify_backup_file", damaged)
     with pytest.raises(StorageError, match="simulated"):
         backup.write_backup(filled.engine, dest, filled.key)
     assert dest.read_bytes() == previous

@@ -92,7 +92,7 @@ def give_urica(ctx: AppContext, when: dt.datetime, answers: dict[str, int] | Non
 
 def proposal(ctx: AppContext, administration_id: int) -> Stage:
     assert ctx.practice is not None
-    with ctx.practice.session_factory() as s:
+    with ctx.practice.read_factory() as s:  # a read: it must not wait for the caller's open write
         result = administrations.get(s, administration_id).result
     assert result is not None
     assert result.stage is not None

@@ -14,6 +14,8 @@ event is missing or differs, events were removed or changed since, even if every
 Because every final record's digest is in the audit chain (``seals.py``), this anchors all of them.
 An anchor only moves forward from an event that is still in the chain, so reopening a truncated file
 never overwrites the evidence.
+
+Sessions: :func:`advance` takes the practice and owns one short read session (the chain's head).
 """
 
 from __future__ import annotations
