@@ -329,7 +329,7 @@ def bench_core(report: Report, practice: Any, runs: int) -> None:
     from stagewise.core.clients import records as clients
     from stagewise.core.notes import drafts as notes
     from stagewise.core.reports.client_summary import write_client_summary
-    from stagewise.core.stages import metrics, records as stages
+    from stagewise.core.stages import metric_records, metrics
 
     cid = heaviest_client(practice)
     shape = open_chart(practice, cid)
@@ -374,7 +374,7 @@ def bench_core(report: Report, practice: Any, runs: int) -> None:
 
     def dashboard() -> int:
         with practice.session_factory() as s:
-            records = stages.load_metric_records(s)
+            records = metric_records.load_metric_records(s)
             metrics.compute_metrics(records, period_start=None, period_end=today)
             return len(records)
 

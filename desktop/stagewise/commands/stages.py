@@ -10,6 +10,7 @@ from typing import Any
 
 from stagewise.commands._common import add_practice_arguments, cli_actor, opened, print_json
 from stagewise.core.errors import NotFoundError, UserInputError, shorten
+from stagewise.core.stages import metric_records
 
 STAGE_NAMES = ("precontemplation", "contemplation", "preparation", "action", "maintenance")
 MODEL_NAMES = ("ttm", "mi", "smart", "recovery_capital")
@@ -182,7 +183,7 @@ def _interventions(args: argparse.Namespace) -> int:
 
 def _metrics(args: argparse.Namespace) -> int:
     from stagewise.core.settings import load_settings
-    from stagewise.core.stages import metrics, records as stages
+    from stagewise.core.stages import metrics
 
     start = _date(args.date_from, "--from")
     end = _date(args.date_to, "--to") or dt.date.today()
@@ -191,7 +192,7 @@ def _metrics(args: argparse.Namespace) -> int:
     with opened(args) as practice:
         with practice.session_factory() as s:
             settings = load_settings(s)
-            records = stages.load_metric_records(s, focus=args.focus, until=end)
+            records = metric_records.load_metric_records(s, focus=args.focus, until=end)
         result = metrics.compute_metrics(
             records,
             period_start=start,

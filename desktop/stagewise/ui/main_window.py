@@ -44,6 +44,7 @@ from stagewise.ui.lock import LockManager
 from stagewise.ui.practice.backup_status import BackupStatus
 from stagewise.ui.practice.practice_windows import PracticeWindows
 from stagewise.ui.signin import SignInScreen
+from stagewise.ui.unlock_flow import UnlockFlow
 from stagewise.ui.workers import OpRunner
 from stagewise.ui.workspace import Workspace
 from stagewise.ui.write_wait import WriteWaitNotice
@@ -56,7 +57,7 @@ if TYPE_CHECKING:  # loaded on first use: the main window must show before SQLAl
 log = logging.getLogger(__name__)
 
 
-class MainWindow(ClientActions, PracticeWindows, QMainWindow):
+class MainWindow(UnlockFlow, ClientActions, PracticeWindows, QMainWindow):
     signed_in = Signal()  # a user signed in and the client list shows
     key_ready = Signal()  # the practice key is at hand; the user sign-in step shows
     busy_changed = Signal(bool)
@@ -260,23 +261,6 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         self.sign_in.set_busy(busy, text)
         self.busy_changed.emit(busy)
 
-    def start(self) -> None:
-        """Begin at the locked screen: find the practice key (keyring), or ask for the passphrase."""
-        self._show_locked()
-        if self.ctx.key is not None:
-            self.sign_in.show_user_step(self._last_username)
-            self.key_ready.emit()
-            return
-        path = self.ctx.practice_path
-
-        def work() -> Any:
-            from stagewise.core.storage import unlock  # no SQLAlchemy: the window is still painting
-
-            return unlock.unlock_key(path)
-
-        self._set_busy(True)
-        self.ops.run(work, on_done=self._key_found, on_failed=self._key_not_found, name="keyring")
-
     def _show_demo_hint(self) -> None:
         """A demo practice says so, with its documented password, on the locked screen."""
         if not self.is_demo:
@@ -286,63 +270,6 @@ class MainWindow(ClientActions, PracticeWindows, QMainWindow):
         self.statusBar().showMessage(
             self.tr("DEMO practice: every record is invented. The demo users' password is %s") % DEMO_PASSWORD
         )
-
-    def _key_found(self, unlocked: Any) -> None:
-        self._set_busy(False)
-        self.ctx.key = unlocked.key
-        if unlocked.keyring_error:
-            self.statusBar().showMessage(unlocked.keyring_error, 15000)
-        log.info("practice key from %s", unlocked.source)
-        self.sign_in.show_user_step(self._last_username)
-        self.key_ready.emit()
-        self._prewarm()
-
-    def _prewarm(self) -> None:
-        """Import what signing in and the workspace need (SQLAlchemy, the models: ≈0.3 s) while the user
-        types, so signing in does not wait for it.  Once per process; nothing is opened or read."""
-        if self._prewarmed:
-            return
-        self._prewarmed = True
-
-        def work() -> None:
-            import stagewise.core.clients.records
-            import stagewise.core.storage.store
-            import stagewise.core.users  # noqa: F401
-
-        def failed(exc: BaseException) -> None:  # signing in will import them again and report it
-            log.warning("loading the core in the background failed: %s", type(exc).__name__)
-
-        self.ops.run(work, on_failed=failed, name="prewarm")
-
-    def _key_not_found(self, exc: BaseException) -> None:
-        self._set_busy(False)
-        if isinstance(exc, WrongKeyError):
-            self.sign_in.show_key_step()
-        elif isinstance(exc, StagewiseError):
-            self.sign_in.show_key_step(str(exc))
-        else:
-            raise exc
-
-    def _unlock_requested(self, kind: str, secret: str) -> None:
-        path = self.ctx.practice_path
-
-        def work() -> Any:
-            from stagewise.core.storage import store
-
-            if kind == "recovery":
-                return store.unlock_key(path, recovery_key=secret, use_keyring=False)
-            return store.unlock_key(path, passphrase=secret, use_keyring=False)
-
-        self._set_busy(True, self.tr("Checking…"))
-        self.ops.run(work, on_done=self._key_found, on_failed=self._unlock_failed, name="unlock")
-
-    def _unlock_failed(self, exc: BaseException) -> None:
-        self._set_busy(False)
-        if isinstance(exc, StagewiseError):
-            self.sign_in.secret_edit.selectAll()
-            self.sign_in.show_error(str(exc))
-        else:
-            raise exc
 
     def _sign_in_requested(self, username: str, password: str) -> None:
         key = self.ctx.key

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from stagewise.core.audit import trail as audit
 from stagewise.core.errors import ImportValidationError, NotFoundError, UserInputError
+from stagewise.core.interchange import stage_records as stage_interchange
 from stagewise.core.models import (
     AuditEvent,
     Client,
@@ -23,7 +24,7 @@ from stagewise.core.models import (
     StageRecord,
     User,
 )
-from stagewise.core.stages import records as stages
+from stagewise.core.stages import metric_records, records as stages
 from stagewise.core.stages.interventions import InterventionModel, load_interventions
 from stagewise.core.stages.labels import (
     DEFAULT_CLIENT_LABELS,
@@ -177,7 +178,9 @@ def test_a_backward_move_is_accepted_and_marked_as_recycling(session: Session, i
     assert stages.current_stage(session, ids["focus"]) == back
     line = stages.timeline(session, ids["focus"], until=D(2026, 2, 10))
     assert [p.record.id for p in line.recycling_points] == [back.id]
-    m = compute_metrics(stages.load_metric_records(session), period_start=None, period_end=D(2026, 2, 10))
+    m = compute_metrics(
+        metric_records.load_metric_records(session), period_start=None, period_end=D(2026, 2, 10)
+    )
     assert (m.moves, m.forward_moves, m.courses_recycled, m.courses_with_pairs) == (2, 1, 1, 1)
     assert m.recycling_share == 1.0
 
@@ -426,15 +429,15 @@ def test_metric_records_carry_discharge_and_overrides(session: Session, ids: dic
     other.status = ClientStatus.DISCHARGED.value
     other.discharged_at = dt.datetime(2026, 1, 20, 12, tzinfo=dt.UTC)
     session.flush()
-    records = sorted(stages.load_metric_records(session), key=lambda r: r.recorded_order)
+    records = sorted(metric_records.load_metric_records(session), key=lambda r: r.recorded_order)
     assert [(r.focus_key, r.stage, r.is_override, r.clinician) for r in records] == [
         ("alcohol", C, True, "Ann"),  # the person (display name), not the user name
         ("smoking", A, False, None),
     ]
     assert records[0].client_discharged_on is None
     assert records[1].client_discharged_on == other.discharged_at.astimezone().date()
-    assert [r.focus_key for r in stages.load_metric_records(session, focus="smoking")] == ["smoking"]
-    assert stages.load_metric_records(session, until=D(2026, 1, 1))[0].focus_key == "alcohol"
+    assert [r.focus_key for r in metric_records.load_metric_records(session, focus="smoking")] == ["smoking"]
+    assert metric_records.load_metric_records(session, until=D(2026, 1, 1))[0].focus_key == "alcohol"
 
 
 def test_stage_records_and_decisions_round_trip(session: Session, ids: dict[str, int], library) -> None:  # type: ignore[no-untyped-def]
@@ -452,7 +455,7 @@ def test_stage_records_and_decisions_round_trip(session: Session, ids: dict[str,
         actor="ann",
         now=dt.datetime(2026, 1, 11, 9, tzinfo=dt.UTC),
     )
-    exported = stages.export_client_sections(session, ids["client"])
+    exported = stage_interchange.export_client_sections(session, ids["client"])
     assert exported["stage_records"][0] == {
         "focus": "alcohol",
         "effective": "2026-01-01",
@@ -465,13 +468,13 @@ def test_stage_records_and_decisions_round_trip(session: Session, ids: dict[str,
     }
     assert exported["intervention_decisions"][0]["decided_at"] == "2026-01-11T09:00:00.000Z"
     json.dumps(exported)  # plain JSON
-    problems = stages.validate_client_sections(
+    problems = stage_interchange.validate_client_sections(
         exported, "$.clients[0]", focus_keys={"alcohol"}, usernames={"ann"}
     )
     assert problems == []
 
     twin = _client(session, "C-009")
-    written = stages.import_client_sections(
+    written = stage_interchange.import_client_sections(
         session,
         twin.id,
         exported,
@@ -480,7 +483,7 @@ def test_stage_records_and_decisions_round_trip(session: Session, ids: dict[str,
         actor="ann",
     )
     assert written == (4, 1)
-    assert stages.export_client_sections(session, twin.id) == exported
+    assert stage_interchange.export_client_sections(session, twin.id) == exported
     imported = stages.history(session, twin.focuses[0].id)
     assert [r.stage for r in imported] == [C, P, A, None]
     (decision,) = stages.decisions(session, client_id=twin.id)
@@ -505,7 +508,7 @@ def test_invalid_sections_are_reported_with_json_paths(session: Session, ids: di
             {"focus": "alcohol", "intervention": None, "title": " ", "decision": "accepted", "model": "cbt"},
         ],
     }
-    problems = stages.validate_client_sections(
+    problems = stage_interchange.validate_client_sections(
         data, "$.clients[2]", focus_keys={"alcohol"}, usernames={"ann"}
     )
     paths = [p for p, _ in problems]
@@ -523,14 +526,14 @@ def test_invalid_sections_are_reported_with_json_paths(session: Session, ids: di
         "$.clients[2].intervention_decisions[1].intervention",
     ]
     with pytest.raises(ImportValidationError):
-        stages.import_client_sections(
+        stage_interchange.import_client_sections(
             session, ids["client"], data, focus_ids={"alcohol": ids["focus"]}, user_ids={}, actor=None
         )
     assert stages.history(session, ids["focus"]) == []
-    assert stages.validate_client_sections({}, "$", focus_keys=set(), usernames=set()) == []
-    assert stages.validate_client_sections({"stage_records": {}}, "$", focus_keys=set(), usernames=set()) == [
-        ("$.stage_records", "must be a list")
-    ]
+    assert stage_interchange.validate_client_sections({}, "$", focus_keys=set(), usernames=set()) == []
+    assert stage_interchange.validate_client_sections(
+        {"stage_records": {}}, "$", focus_keys=set(), usernames=set()
+    ) == [("$.stage_records", "must be a list")]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from stagewise.core.clients import records as clients
 from stagewise.core.models import AuditEvent, Stage
 from stagewise.core.paths import AppPaths
 from stagewise.core.settings import load_settings, update_settings
-from stagewise.core.stages import records as stages
+from stagewise.core.stages import metric_records, records as stages
 from stagewise.core.stages.metrics import PracticeMetrics, compute_metrics, metrics_csv
 from stagewise.core.storage import store
 from stagewise.ui.context import AppContext
@@ -111,7 +111,7 @@ def expected(
     assert ctx.practice is not None
     with ctx.practice.session_factory() as s:
         settings = load_settings(s)
-        records = stages.load_metric_records(s, until=end)
+        records = metric_records.load_metric_records(s, until=end)
     return compute_metrics(
         records,
         period_start=start,

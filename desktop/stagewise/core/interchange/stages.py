@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from stagewise.core.interchange import stage_records as stages
 from stagewise.core.interchange.sections import (
     ExportContext,
     ImportContext,
@@ -18,7 +19,6 @@ from stagewise.core.interchange.sections import (
     Section,
     ValidationContext,
 )
-from stagewise.core.stages import records as stages
 
 
 def _client_path(path: str, section: str) -> str:

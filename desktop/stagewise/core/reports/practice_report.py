@@ -93,13 +93,13 @@ def gather_practice_report(
         end: last day (default: today).
         metrics: the metrics JSON if the caller already has it; else computed with
             ``stagewise.core.stages.metrics.compute_metrics`` over
-            ``stagewise.core.stages.records.load_metric_records``.
+            ``stagewise.core.stages.metric_records.load_metric_records``.
     """
     end = end or dt.date.today()
     stalled_days = _setting_int(session, "stalled_days", 90)
     if metrics is None:
+        from stagewise.core.stages.metric_records import load_metric_records
         from stagewise.core.stages.metrics import compute_metrics
-        from stagewise.core.stages.records import load_metric_records
 
         metrics = compute_metrics(
             load_metric_records(session, until=end),

@@ -51,7 +51,7 @@ as issue #5 defines them
 ``daily_history`` and ``stays`` (same-day supersession, runs of one stage) remain as building blocks
 for views that want them (the timeline draws runs); the dashboard figures above do not use them.
 
-Pure: no database, no Qt.  ``stages.load_metric_records`` turns the practice's stage records into
+Pure: no database, no Qt.  ``metric_records.load_metric_records`` turns the practice's stage records into
 :class:`MetricRecord` values.
 """
 

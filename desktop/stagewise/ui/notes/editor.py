@@ -39,6 +39,7 @@ from stagewise.ui.dialogs import Confirm
 from stagewise.ui.notes import labels as note_labels
 from stagewise.ui.notes.autosave import DraftSaver
 from stagewise.ui.notes.common import SHEET, form_titles, repolish, template_title, templates_for
+from stagewise.ui.notes.inputs import _make_input as _make_input, _value as _value
 from stagewise.ui.notes.note_view import NoteView
 from stagewise.ui.notes.prompts import AddendumDialog, DraftHistoryDialog
 from stagewise.ui.ops import perform
@@ -50,24 +51,6 @@ AUTOSAVE_MS = 2000  # a pause in typing this long saves
 MAX_WAIT_MS = 4500  # typing without a pause is saved at least this often (the promise is ≤ 5 s)
 
 Input = QLineEdit | QPlainTextEdit
-
-
-def _make_input(field: TemplateField) -> Input:
-    if field.kind in (FieldKind.TEXT, FieldKind.DATE):
-        line = QLineEdit()
-        line.setPlaceholderText(field.placeholder or ("YYYY-MM-DD" if field.kind is FieldKind.DATE else ""))
-        if field.kind is FieldKind.DATE:
-            line.setMaximumWidth(180)
-        return line
-    edit = QPlainTextEdit()
-    edit.setTabChangesFocus(True)  # Tab moves to the next field: keyboard first
-    edit.setPlaceholderText(field.placeholder or ("One per line" if field.kind is FieldKind.LIST else ""))
-    edit.setMinimumHeight(96 if field.kind is FieldKind.MULTILINE else 80)
-    return edit
-
-
-def _value(widget: Input) -> str:
-    return widget.text() if isinstance(widget, QLineEdit) else widget.toPlainText()
 
 
 class NoteEditor(QWidget):

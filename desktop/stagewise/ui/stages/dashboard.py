@@ -358,7 +358,7 @@ class DashboardWindow(QWidget):
 
         def work() -> DashboardData:
             from stagewise.core.settings import load_settings
-            from stagewise.core.stages.records import load_metric_records
+            from stagewise.core.stages.metric_records import load_metric_records
 
             with factory() as s:
                 settings = load_settings(s)
