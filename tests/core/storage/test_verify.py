@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from stagewise.core.audit import trail as audit
@@ -72,26 +70,10 @@ def test_a_broken_audit_chain_fails_verify_with_the_first_broken_event(practice:
 
 
 def test_note_chain_problems_are_reported(practice: store.Practice) -> None:
-    if verify._note_chain_check() is None:
-        pytest.skip("this installation has no note-chain check yet")
     _signed_note_with_a_wrong_hash(practice)
     report = verify.verify_practice(practice)
-    assert report.note_chain_checked
     assert not report.ok
     assert report.problems[0].startswith("note chain: client 1, note")
-
-
-def test_without_a_notes_module_verify_says_it_did_not_check(
-    practice: store.Practice, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # None in sys.modules makes the import fail as if the module did not exist.
-    monkeypatch.setitem(sys.modules, "stagewise.core.notes.drafts", None)
-    monkeypatch.setitem(sys.modules, "stagewise.core.notes.chain", None)
-    assert verify._note_chain_check() is None
-    report = verify.verify_practice(practice)
-    assert report.ok
-    assert not report.note_chain_checked
-    assert any("not checked" in line for line in report.lines())
 
 
 def test_damaged_pages_fail_verify(practice_path: Path, practice_template: PracticeTemplate) -> None:

@@ -11,9 +11,7 @@ checks; the page-by-page integrity check runs on a plain connection.
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session
 from stagewise.core.audit import seals, trail as audit
 from stagewise.core.errors import IntegrityError, StagewiseError
 from stagewise.core.models import Base
+from stagewise.core.notes.chain import verify_chains
 from stagewise.core.storage import anchor, keys, protections
 
 if TYPE_CHECKING:
@@ -42,24 +41,6 @@ def table_counts(session: Session) -> dict[str, int]:
     return counts
 
 
-def _note_chain_check() -> Callable[[Session], list[str]] | None:
-    """``notes.verify_chains`` (or ``note_chain.verify_chains``) if this installation has it.
-
-    Imported defensively: the notes modules are optional for verify, which then says it did not check.
-    """
-    for name in ("stagewise.core.notes.drafts", "stagewise.core.notes.chain"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        check: Callable[[Session], list[str]] | None = getattr(module, "verify_chains", None)
-        if check is not None:
-            return check
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
     """Everything ``verify`` found.  ``ok`` only when every check passed."""
@@ -67,7 +48,6 @@ class VerifyReport:
     integrity: tuple[str, ...]  # cipher_integrity_check, quick_check and foreign-key problems
     chain: audit.ChainReport
     note_chain: tuple[str, ...]
-    note_chain_checked: bool  # False when this installation has no note-chain check
     counts: dict[str, int] = field(default_factory=dict)
     protections: tuple[str, ...] = ()  # missing, changed or foreign triggers, by name
     protections_expected: int = 0
@@ -121,12 +101,9 @@ class VerifyReport:
                 else f"event {self.anchor[0]}"
             )
         )
-        if not self.note_chain_checked:
-            out.append("Note hash chains: not checked (this installation has no note-chain check)")
-        else:
-            out.append(
-                "Note hash chains: " + ("ok" if not self.note_chain else f"{len(self.note_chain)} problem(s)")
-            )
+        out.append(
+            "Note hash chains: " + ("ok" if not self.note_chain else f"{len(self.note_chain)} problem(s)")
+        )
         out.append(
             "Final records against their digests: "
             + (
@@ -155,7 +132,6 @@ def verify_practice(practice: Practice) -> VerifyReport:
     from stagewise.core.storage import store
 
     integrity = tuple(store.integrity_problems(practice.engine))
-    check_notes = _note_chain_check()
     anchored, anchor_problem = _key_file_anchor(practice)
     records: tuple[str, ...] = ()
     checked = 0
@@ -168,7 +144,7 @@ def verify_practice(practice: Practice) -> VerifyReport:
             expected = protections.count(revision)
             chain = audit.verify_chain(s, anchor=anchored)
             counts = table_counts(s)
-            note_problems = tuple(check_notes(s)) if check_notes is not None else ()
+            note_problems = tuple(verify_chains(s))
             sealed: list[str] = []
             if seals.expected_in(revision):  # older files get their digests when they are upgraded
                 sealed, checked = seals.problems(s)
@@ -184,7 +160,6 @@ def verify_practice(practice: Practice) -> VerifyReport:
         integrity,
         chain,
         note_problems,
-        check_notes is not None,
         counts,
         protection_problems,
         expected,
