@@ -12,6 +12,7 @@ from stagewise.core.models import (
     AuditEvent,
     Focus,
     InterventionDecision,
+    RiskAlert,
     StageRecord,
 )
 from stagewise.core.notes import drafts as notes, summary as note_summary
@@ -141,3 +142,41 @@ def test_links_freeze_when_signed(session: Session) -> None:
     signed = notes.sign_note(session, d.id, user_id=p.alice, actor=None)
     assert len(signed.links) == 2
     assert signed.fields["text"].startswith("Session summary")
+
+
+def test_risk_alerts_of_the_day_are_summarised_with_their_acknowledgement(session: Session) -> None:
+    p = make_people(session)
+    admin_id, _record_id = _session_records(session, p.client, p.alice)
+    second_id, _ = _session_records(session, p.client, p.alice)
+    session.add_all(
+        [
+            RiskAlert(
+                client_id=p.client,
+                administration_id=admin_id,
+                flag="phq9_item9_positive",
+                item_id="9",
+                raised_at=local(DAY, 10),
+                acknowledged_by_id=p.alice,
+                acknowledged_at=local(DAY, 10) + dt.timedelta(minutes=5),
+                action_taken="Safety plan reviewed with the client.",
+                addressed_by_id=p.alice,
+                addressed_at=local(DAY, 10) + dt.timedelta(minutes=20),
+            ),
+            RiskAlert(
+                client_id=p.client,
+                administration_id=second_id,
+                flag="phq9_item9_positive",
+                item_id="9",
+                raised_at=local(DAY, 12),
+            ),
+        ]
+    )
+    session.flush()
+    text, _admins, _records = note_summary.build_summary(
+        session, p.client, DAY, form_titles={"urica": "URICA (short)"}
+    )
+    assert "Risk alerts:\n" in text
+    acknowledged = "acknowledged at 10:05 by Alice A; action recorded at 10:20 by Alice A"
+    assert f"- URICA (short) item 9 flagged at 10:00; {acknowledged}" in text
+    assert "- URICA (short) item 9 flagged at 12:00; NOT YET ACKNOWLEDGED" in text
+    assert "Safety plan" not in text  # the clinician's own words are not copied

@@ -1,7 +1,9 @@
 """The "insert today's session summary" action of the note editor.
 
 Builds a plain-language summary of one day's completed questionnaires (form, key scores and bands, the
-stage the instrument proposed), stage decisions and intervention decisions for the note's client, appends
+stage the instrument proposed), the risk alerts they raised and whether each was acknowledged and
+addressed (by whom and when; the clinician's own words about the action taken are not copied), stage
+decisions and intervention decisions for the note's client, appends
 it to a field of a draft, and links the note to the administrations and stage records it summarises.
 The summary names the focus of change ("Alcohol") but never the client, and never copies reasons.
 """
@@ -25,6 +27,7 @@ from stagewise.core.models import (
     Note,
     NoteLink,
     NoteStatus,
+    RiskAlert,
     Stage,
     StageBasis,
     StageRecord,
@@ -33,6 +36,7 @@ from stagewise.core.notes.drafts import save_draft
 from stagewise.core.notes.templates import FieldKind, TemplateLibrary, default_templates
 from stagewise.core.notes.values import NoteInfo, load_note, note_info
 from stagewise.core.stages.labels import NOT_STAGED_WORDING, clinician_label
+from stagewise.core.users import people
 
 DECISION_WORDS = {"accepted": "accepted", "declined": "declined", "added": "added by the clinician"}
 
@@ -50,6 +54,12 @@ def _day_bounds(on_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(on_date, dt.time.min).astimezone()
     end = dt.datetime.combine(on_date + dt.timedelta(days=1), dt.time.min).astimezone()
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def _clock(moment: dt.datetime) -> str:
+    """A stored instant as the local time of day (``14:05``)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return f"{aware.astimezone():%H:%M}"
 
 
 def _stage_word(stage: str | None) -> str:
@@ -106,8 +116,18 @@ def build_summary(
         .all()
     )
 
+    alerts = (
+        session.execute(
+            select(RiskAlert)
+            .where(RiskAlert.client_id == client_id, RiskAlert.raised_at >= start, RiskAlert.raised_at < end)
+            .order_by(RiskAlert.raised_at, RiskAlert.id)
+        )
+        .scalars()
+        .all()
+    )
+
     lines = [f"Session summary, {on_date.isoformat()}"]
-    if not (admins or records or decisions):
+    if not (admins or records or decisions or alerts):
         lines.append("No questionnaires, stage decisions or intervention decisions were recorded that day.")
     if admins:
         lines.append("Questionnaires:")
@@ -124,6 +144,30 @@ def build_summary(
             text = f"- {title}{about}: " + ("; ".join(parts) if parts else "no scores")
             if result.get("stage"):
                 text += f"; proposed stage: {_stage_word(str(result['stage']))}"
+            lines.append(text)
+    if alerts:
+        lines.append("Risk alerts:")
+        names = people(session)
+        form_of = {a.id: a.form_id for a in admins}
+        missing = {alert.administration_id for alert in alerts} - form_of.keys()
+        if missing:  # raised by a questionnaire completed on another day
+            rows = session.execute(
+                select(Administration.id, Administration.form_id).where(Administration.id.in_(missing))
+            )
+            form_of.update({int(i): str(f) for i, f in rows})
+        for alert in alerts:
+            form = form_of.get(alert.administration_id, "")
+            title = titles.get(form) or form.upper()
+            item = f" item {alert.item_id}" if alert.item_id else ""
+            text = f"- {title}{item} flagged at {_clock(alert.raised_at)}"
+            if alert.acknowledged_at is not None:
+                who = names.get(alert.acknowledged_by_id, "") if alert.acknowledged_by_id is not None else ""
+                text += f"; acknowledged at {_clock(alert.acknowledged_at)}" + (f" by {who}" if who else "")
+            else:
+                text += "; NOT YET ACKNOWLEDGED"
+            if alert.addressed_at is not None:
+                who = names.get(alert.addressed_by_id, "") if alert.addressed_by_id is not None else ""
+                text += f"; action recorded at {_clock(alert.addressed_at)}" + (f" by {who}" if who else "")
             lines.append(text)
     if records:
         lines.append("Stage decisions:")
