@@ -106,9 +106,12 @@ def _score_name(label: str) -> str:
 
 
 def result_cell(form: Form | None, result: Result) -> str:
-    """One line for a list of administrations: the score with its band ("10 · moderate"), the values of an
-    instrument without bands ("Importance 8 · Confidence 6 · Readiness 7"; the ladder: "7 of 10"), or the
-    instrument's proposed stage with its score."""
+    """One line for a list of administrations.
+
+    The score with its band ("10 · moderate"); the values of an instrument without bands ("Importance 8 ·
+    Confidence 6 · Readiness 7"), a single score on a scale from 0 out of its maximum (the ladder:
+    "7 of 10"); else the stage the instrument proposed.
+    """
     from stagewise.ui import labels
 
     if form is None:
@@ -126,7 +129,12 @@ def result_cell(form: Form | None, result: Result) -> str:
         name, label = scores[0]
         value = result.scores[name]
         assert value is not None
-        return _tr("%1 of 10").replace("%1", _number(value)) if "0–10" in label else _number(value)
+        low, high = form.score_range(name)
+        return (
+            _tr("%1 of %2").replace("%1", _number(value)).replace("%2", _number(high))
+            if low == 0
+            else _number(value)
+        )
     parts = []
     for name, label in scores:
         value = result.scores[name]
